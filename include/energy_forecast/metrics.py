@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 #: Columns of every predictions Parquet file (one row per household and target day).
-PREDICTION_COLUMNS: tuple[str, ...] = ("household_id", "date", "split", "actual_kwh", "predicted_kwh")
+PREDICTION_COLUMNS: tuple[str, ...] = (
+    "household_id",
+    "date",
+    "split",
+    "actual_kwh",
+    "predicted_kwh",
+)
 
 #: Energy below this is treated as zero by MAPE, which is undefined there.
 _MAPE_FLOOR_KWH = 1e-6

@@ -1,0 +1,33 @@
+"""Fixtures shared by the whole suite: one local SparkSession, paths to shared data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: The real Kaggle file, kept outside the project (see ../shared/data/README.md).
+REAL_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
+
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """A small local session shared by every Spark test (starting one costs ~5 s)."""
+    from energy_forecast.spark import get_session
+
+    session = get_session("energy-forecast-tests", master="local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def real_csv() -> Path:
+    if not REAL_CSV.exists():
+        pytest.skip(f"real data file {REAL_CSV} is not available")
+    return REAL_CSV

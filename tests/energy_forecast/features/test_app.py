@@ -1,0 +1,132 @@
+"""The preprocessing application: split, fit on training rows, write features atomically."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_forecast.settings import FeatureSettings
+
+pytestmark = pytest.mark.spark
+
+SETTINGS = FeatureSettings(sequence_length=3, test_days=1, val_days=1, rows_per_row_group=7)
+
+
+def _validated(path: Path, households: int = 6, days: int = 6, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [
+        {
+            "household_id": f"H{h:05d}",
+            "date": date(2025, 4, 1) + timedelta(days=d),
+            "day_of_week": "Monday",
+            "energy_kwh": float(rng.uniform(1, 15)),
+            "household_size": int(rng.integers(1, 6)),
+            "avg_temperature_c": float(rng.uniform(10, 30)),
+            "has_ac": bool(h % 2),
+            "peak_hours_usage_kwh": float(rng.uniform(0.5, 4)),
+        }
+        for h in range(households)
+        for d in range(days)
+        if not (h == 0 and d == 2)  # household 0 misses a day
+    ]
+    frame = pd.DataFrame(rows)
+    frame.to_parquet(path, index=False)
+    return frame
+
+
+def _read(folder: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(folder, columns=["household_id", "date", "sequence", "mask", "static"])
+    return frame.sort_values(["household_id", "date"]).reset_index(drop=True)
+
+
+def _run(spark, tmp_path: Path, frame: pd.DataFrame | None = None, name: str = "features"):
+    from energy_forecast.features.app import run_preprocess
+
+    validated = tmp_path / f"{name}.parquet"
+    if frame is None:
+        _validated(validated)
+    else:
+        frame.to_parquet(validated, index=False)
+    return run_preprocess(spark, validated, tmp_path / name, SETTINGS)
+
+
+def test_every_input_row_lands_in_exactly_one_split(spark, tmp_path):
+    manifest = _run(spark, tmp_path)
+
+    rows = {name: split["rows"] for name, split in manifest["splits"].items()}
+    assert rows == {"train": 4 * 6 - 1, "val": 6, "test": 6}
+    assert sum(rows.values()) == manifest["input_rows"]
+    for split in manifest["splits"].values():
+        assert len(pd.read_parquet(split["path"])) == split["rows"]
+        assert split["row_groups"] >= split["rows"] / SETTINGS.rows_per_row_group
+    assert manifest["splits"]["test"]["dates"] == ["2025-04-06"]
+
+
+def test_manifest_on_disk_matches_the_returned_one(spark, tmp_path):
+    manifest = _run(spark, tmp_path)
+
+    on_disk = json.loads((tmp_path / "features" / "manifest.json").read_text())
+    assert on_disk == json.loads(json.dumps(manifest))
+    assert set(on_disk["scaler"]) == {
+        "avg_temperature_c",
+        "peak_hours_usage_kwh",
+        "energy_kwh",
+        "household_size",
+    }
+
+
+def test_saved_pipeline_model_reproduces_the_written_features(spark, tmp_path):
+    from pyspark.ml import PipelineModel
+
+    from energy_forecast.features.pipeline import scaler_statistics
+
+    manifest = _run(spark, tmp_path)
+    model = PipelineModel.load(manifest["pipeline_model"])
+    rows = spark.read.parquet(str(tmp_path / "features.parquet"))
+    again = model.transform(rows).select("household_id", "date", "sequence", "mask", "static")
+
+    assert scaler_statistics(model) == manifest["scaler"]
+    written = pd.concat(_read(Path(s["path"])) for s in manifest["splits"].values())
+    recomputed = again.toPandas()
+    key = ["household_id", "date"]
+    pd.testing.assert_frame_equal(
+        written.sort_values(key).reset_index(drop=True),
+        recomputed.sort_values(key).reset_index(drop=True),
+    )
+
+
+def test_changing_a_test_day_value_changes_no_training_feature_or_statistic(spark, tmp_path):
+    original = _validated(tmp_path / "seed.parquet")
+    changed = original.copy()
+    test_rows = changed["date"] == changed["date"].max()
+    changed.loc[test_rows, "energy_kwh"] += 1000.0
+    changed.loc[test_rows, "avg_temperature_c"] -= 50.0
+
+    before = _run(spark, tmp_path, original, "before")
+    after = _run(spark, tmp_path, changed, "after")
+
+    assert before["scaler"] == after["scaler"]
+    pd.testing.assert_frame_equal(
+        _read(Path(before["splits"]["train"]["path"])),
+        _read(Path(after["splits"]["train"]["path"])),
+    )
+    pd.testing.assert_frame_equal(
+        _read(Path(before["splits"]["val"]["path"])),
+        _read(Path(after["splits"]["val"]["path"])),
+    )
+
+
+def test_a_rerun_replaces_the_output_whole(spark, tmp_path):
+    _run(spark, tmp_path)
+    stale = tmp_path / "features" / "train" / "stale.txt"
+    stale.write_text("left over from an earlier attempt")
+
+    _run(spark, tmp_path)
+
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
