@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REAL_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+# py4j logs while the interpreter shuts down, after pytest has closed its capture streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
+# Airflow reads its configuration at import: point it at a throwaway home, never ~/airflow.
+os.environ.setdefault(
+    "AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "energy-forecast-test-airflow")
+)
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
 
 
 @pytest.fixture(scope="session")

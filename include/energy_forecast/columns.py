@@ -44,8 +44,7 @@ STATIC_FEATURES: tuple[str, ...] = (
     HAS_AC,
     TEMPERATURE + SCALED_SUFFIX,
 )
-LAGS = "lags"  # array<double>: flattened sequence, NaN where the day is missing
-TABULAR_FEATURES = "tabular_features"  # vector: lags + static, for XGBoost
+TABULAR_FEATURES = "tabular_features"  # array<double>: lags + static, for XGBoost
 TARGET = ENERGY + SCALED_SUFFIX  # what the LSTM regresses (standardised energy)
 TARGET_KWH = ENERGY  # the same target in kWh, for evaluation
 SPLIT = "split"

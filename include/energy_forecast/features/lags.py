@@ -4,13 +4,15 @@ XGBoost gets each previous calendar day as its own column (``lag_k`` = k days be
 target day) and handles missing values natively, so a missing day becomes NaN: never a
 padding value and never the neighbouring day shifted into its slot. Built from the
 sequencer's output, so both models see exactly the same rows, split and history.
+
+The output is ``array<double>`` rather than an ML vector: ``xgboost.spark`` accepts both,
+and Spark 4.2 cannot pass the vector type through the Arrow-based prediction UDF.
 """
 
 from __future__ import annotations
 
 from pyspark import keyword_only
 from pyspark.ml import Transformer
-from pyspark.ml.functions import array_to_vector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasOutputCol
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
@@ -20,7 +22,7 @@ from pyspark.sql import functions as F
 
 class LagFeatures(Transformer, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable):
     """Flattens ``sequenceCol`` (NaN where ``maskCol`` is 0) and appends ``staticCol``
-    into one vector column: ``[day -L features..., day -1 features..., static...]``."""
+    into one ``array<double>`` column: ``[day -L features..., day -1 features..., static...]``."""
 
     sequenceCol = Param(
         Params._dummy(), "sequenceCol", "array<array<double>> sequence", TypeConverters.toString
@@ -61,4 +63,4 @@ class LagFeatures(Transformer, HasOutputCol, DefaultParamsReadable, DefaultParam
             )
         )
         combined = F.concat(lags, F.col(self.getOrDefault(self.staticCol)).cast("array<double>"))
-        return dataset.withColumn(self.getOutputCol(), array_to_vector(combined))
+        return dataset.withColumn(self.getOutputCol(), combined)

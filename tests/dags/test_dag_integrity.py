@@ -1,0 +1,85 @@
+"""DAG integrity: every DAG file parses without connections and follows the house rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
+DAG_FILES = sorted(DAGS_FOLDER.glob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def dag_bag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+def _dags_of(dag_bag, file: Path):
+    return [dag for dag in dag_bag.dags.values() if Path(dag.fileloc) == file]
+
+
+def test_every_dag_file_imports_cleanly(dag_bag):
+    assert dag_bag.import_errors == {}
+    assert DAG_FILES, "no DAG files found"
+
+
+@pytest.mark.parametrize("file", DAG_FILES, ids=lambda p: p.name)
+def test_dag_file_defines_a_dag(dag_bag, file):
+    assert _dags_of(dag_bag, file)
+
+
+@pytest.mark.parametrize("file", DAG_FILES, ids=lambda p: p.name)
+def test_dags_have_tags_docs_and_retries(dag_bag, file):
+    for dag in _dags_of(dag_bag, file):
+        assert dag.tags, f"{dag.dag_id} has no tags"
+        assert dag.doc_md, f"{dag.dag_id} has no doc_md"
+        for task in dag.tasks:
+            assert task.retries >= 1, f"{dag.dag_id}.{task.task_id} has no retries"
+            assert task.retry_delay.total_seconds() > 0
+
+
+@pytest.mark.parametrize("file", DAG_FILES, ids=lambda p: p.name)
+def test_dags_do_not_catch_up_or_overlap(dag_bag, file):
+    for dag in _dags_of(dag_bag, file):
+        assert dag.catchup is False
+        assert dag.max_active_runs == 1
+
+
+def test_energy_forecast_wires_the_stages_in_order(dag_bag):
+    dag = dag_bag.dags["energy_forecast"]
+    assert dag.get_task("download").downstream_task_ids == {"preprocess", "check_features"}
+    assert dag.get_task("preprocess").downstream_task_ids == {"check_features"}
+
+
+def test_every_param_has_a_title_a_description_and_a_type(dag_bag):
+    dag = dag_bag.dags["energy_forecast"]
+    for name in dag.params:
+        param = dag.params.get_param(name)
+        assert param.schema.get("title"), f"param {name} has no title"
+        assert param.description, f"param {name} has no description"
+        assert param.schema.get("type"), f"param {name} has no type"
+
+
+@pytest.mark.parametrize(
+    ("name", "bad_value"),
+    [
+        ("source", "ftp"),
+        ("sequence_length", 0),
+        ("test_days", 0),
+        ("max_quarantine_fraction", 1.5),
+    ],
+)
+def test_params_reject_values_outside_their_schema(dag_bag, name, bad_value):
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    param = dag_bag.dags["energy_forecast"].params.get_param(name)
+    with pytest.raises(ParamValidationError):
+        param.resolve(bad_value)
+
+
+def test_default_params_pass_their_own_schema(dag_bag):
+    dag = dag_bag.dags["energy_forecast"]
+    dag.params.validate()
