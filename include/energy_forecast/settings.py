@@ -71,16 +71,18 @@ class TrainSettings(_FromParams):
     num_processes: int = 2
     local_mode: bool = True
     use_gpu: bool | None = None  # None: use CUDA when it is available
-    epochs: int = 40
-    patience: int = 6
+    # Tuned on the real file (see README "Results"): larger batches with no dropout gave
+    # the steadiest validation curve; early stopping usually ends training near epoch 30.
+    epochs: int = 60
+    patience: int = 8
     learning_rate: float = 3e-3
     weight_decay: float = 1e-5
-    batch_size: int = 256
+    batch_size: int = 1024
     lstm_hidden_size: int = 32
     lstm_layers: int = 1
     static_hidden_size: int = 16
     head_hidden_size: int = 32
-    dropout: float = 0.1
+    dropout: float = 0.0
     loader_workers: int = 0
     seed: int = 42
 

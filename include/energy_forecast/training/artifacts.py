@@ -1,0 +1,69 @@
+"""Files the training writes into its output folder, and how to read them back.
+
+``model.pt`` holds only a ``state_dict`` (tensors), so it loads with
+``torch.load(weights_only=True)``: loading never executes pickled code. ``model_config.json``
+rebuilds the module around it. Every file is written to a temporary name and renamed into
+place, so a reader (or a retried task) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from energy_forecast.training.model import LSTMConfig, LSTMRegressor
+
+MODEL_FILE = "model.pt"
+CONFIG_FILE = "model_config.json"
+HISTORY_FILE = "history.json"
+SNAPSHOT_FILE = "checkpoint.pt"
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def save_atomic(payload: Any, path: Path) -> Path:
+    """``torch.save`` to a temporary file, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def write_text_atomic(text: str, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
+
+
+def save_model(state_dict: dict[str, torch.Tensor], config: LSTMConfig, output_dir: Path) -> Path:
+    """Write ``model.pt`` and ``model_config.json``; returns the model path."""
+    write_text_atomic(config.to_json(), output_dir / CONFIG_FILE)
+    return save_atomic(
+        {k: v.detach().cpu() for k, v in state_dict.items()}, output_dir / MODEL_FILE
+    )
+
+
+def load_model(output_dir: Path, device: torch.device | str = "cpu") -> LSTMRegressor:
+    """Rebuild the trained model from ``model_config.json`` and ``model.pt``, in eval mode."""
+    config = LSTMConfig.from_json((output_dir / CONFIG_FILE).read_text())
+    model = LSTMRegressor(config)
+    state = torch.load(output_dir / MODEL_FILE, map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def write_history(history: list[dict[str, Any]], output_dir: Path) -> Path:
+    return write_text_atomic(json.dumps(history, indent=2) + "\n", output_dir / HISTORY_FILE)
+
+
+def read_history(output_dir: Path) -> list[dict[str, Any]]:
+    return json.loads((output_dir / HISTORY_FILE).read_text())

@@ -1,0 +1,296 @@
+"""Stream feature Parquet into ready tensor batches, one row group at a time.
+
+Memory stays bounded by one row group plus one batch whatever the split's size: the
+training set is never loaded whole. Training data is sharded by *row group* over
+``world_size x num_workers`` shards (DDP ranks x DataLoader workers) so that
+
+* every training row is read exactly once per epoch, by exactly one shard;
+* every shard yields the same number of batches, so every rank takes the same number of
+  optimizer steps and no rank waits forever in an all-reduce the others never join;
+* the assignment and the order of row groups change each epoch (seeded by ``seed + epoch``)
+  and rows are shuffled within a shard, so batches differ from epoch to epoch.
+
+Validation, test and prediction reading keeps file order and never shuffles.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from energy_forecast import columns as C
+
+log = logging.getLogger(__name__)
+
+#: What the model reads from every row.
+MODEL_COLUMNS: tuple[str, ...] = (C.SEQUENCE, C.MASK, C.STATIC, C.TARGET)
+
+
+class RowGroup(NamedTuple):
+    """One row group of one Parquet file: the unit of sharding."""
+
+    path: str
+    index: int
+    rows: int
+
+
+class FeatureShape(NamedTuple):
+    """Shape every row's arrays must have; a mismatch is a preprocessing bug."""
+
+    sequence_length: int
+    sequence_features: int
+    static_features: int
+
+
+class Batch(NamedTuple):
+    """Model inputs and scaled target of a batch, as float32 tensors."""
+
+    sequence: torch.Tensor  # [rows, sequence_length, sequence_features]
+    mask: torch.Tensor  # [rows, sequence_length]
+    static: torch.Tensor  # [rows, static_features]
+    target: torch.Tensor  # [rows]
+
+    def to(self, device: torch.device) -> Batch:
+        return Batch(*(t.to(device, non_blocking=True) for t in self))
+
+
+def list_row_groups(folder: Path) -> list[RowGroup]:
+    """Non-empty row groups of the Parquet files in ``folder``, in file order.
+
+    Hidden files and Spark's ``_SUCCESS``-style markers (``.`` or ``_`` prefix) are skipped.
+    """
+    files = sorted(
+        p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith((".", "_"))
+    )
+    groups = []
+    for file in files:
+        metadata = pq.ParquetFile(file).metadata
+        for index in range(metadata.num_row_groups):
+            rows = metadata.row_group(index).num_rows
+            if rows > 0:
+                groups.append(RowGroup(str(file), index, rows))
+    return groups
+
+
+def assign_row_groups(
+    groups: Sequence[RowGroup], num_shards: int, rng: np.random.Generator | None = None
+) -> list[list[RowGroup]]:
+    """Deal row groups to ``num_shards`` shards, balancing their row counts.
+
+    Largest group first to the least loaded shard (ties: lowest shard index). With ``rng``
+    the groups are shuffled first, so equal-sized groups land on different shards and in a
+    different order each epoch; the result depends only on the inputs, so every rank and
+    worker computing it gets the same assignment.
+    """
+    if num_shards < 1:
+        raise ValueError("num_shards must be >= 1")
+    order = list(groups)
+    if rng is not None:
+        order = [order[i] for i in rng.permutation(len(order))]
+    order.sort(key=lambda g: -g.rows)  # stable: equal sizes keep the shuffled order
+    shards: list[list[RowGroup]] = [[] for _ in range(num_shards)]
+    loads = [0] * num_shards
+    for group in order:
+        target = min(range(num_shards), key=lambda s: (loads[s], s))
+        shards[target].append(group)
+        loads[target] += group.rows
+    return shards
+
+
+def split_evenly(rows: int, parts: int) -> list[int]:
+    """``parts`` sizes adding up to ``rows`` that differ by at most one, larger first."""
+    base, extra = divmod(rows, parts)
+    return [base + 1] * extra + [base] * (parts - extra)
+
+
+def batches_per_shard(shard_rows: Sequence[int], batch_size: int) -> int:
+    """How many batches each shard yields so that all yield the same number.
+
+    Enough for the largest shard to keep batches within ``batch_size``; if the smallest shard
+    has fewer rows than that, the smallest shard's row count wins (a batch may then exceed
+    ``batch_size`` in larger shards) and a warning suggests smaller row groups.
+    """
+    if min(shard_rows) < 1:
+        raise ValueError(
+            f"{len(shard_rows)} training shards (ranks x loader workers) but only "
+            f"{sum(1 for r in shard_rows if r)} received rows: write the training split "
+            "with more, smaller row groups (FeatureSettings.rows_per_row_group) or use "
+            "fewer processes or loader workers"
+        )
+    wanted = math.ceil(max(shard_rows) / batch_size)
+    if min(shard_rows) < wanted:
+        log.warning(
+            "training shards are unbalanced (%d to %d rows): batches of up to %d rows instead "
+            "of %d; write smaller row groups to fix this",
+            min(shard_rows),
+            max(shard_rows),
+            math.ceil(max(shard_rows) / min(shard_rows)),
+            batch_size,
+        )
+        return min(shard_rows)
+    return wanted
+
+
+def check_shardable(row_groups: int, world_size: int, num_workers: int) -> None:
+    """Raise if the training split has fewer row groups than shards to deal them to."""
+    shards = world_size * max(1, num_workers)
+    if row_groups < shards:
+        raise ValueError(
+            f"the training split has {row_groups} row groups but needs at least {shards} "
+            f"({world_size} processes x {max(1, num_workers)} loader workers): write it with "
+            "smaller row groups (FeatureSettings.rows_per_row_group) or use fewer processes "
+            "or loader workers"
+        )
+
+
+def read_row_group(group: RowGroup, columns: Sequence[str]) -> pa.Table:
+    """Only ``columns`` of one row group."""
+    return pq.ParquetFile(group.path).read_row_group(group.index, columns=list(columns))
+
+
+def decode(table: pa.Table, shape: FeatureShape) -> dict[str, np.ndarray]:
+    """Model arrays (float32) from a table holding :data:`MODEL_COLUMNS`."""
+    rows = table.num_rows
+    sequence = _fixed_lists(table.column(C.SEQUENCE), shape.sequence_length, C.SEQUENCE)
+    sequence = _fixed_lists(sequence, shape.sequence_features, C.SEQUENCE)
+    return {
+        "sequence": _values(sequence).reshape(rows, shape.sequence_length, shape.sequence_features),
+        "mask": _values(_fixed_lists(table.column(C.MASK), shape.sequence_length, C.MASK)).reshape(
+            rows, shape.sequence_length
+        ),
+        "static": _values(
+            _fixed_lists(table.column(C.STATIC), shape.static_features, C.STATIC)
+        ).reshape(rows, shape.static_features),
+        "target": _values(table.column(C.TARGET).combine_chunks()),
+    }
+
+
+def _fixed_lists(column: pa.ChunkedArray | pa.Array, size: int, name: str) -> pa.Array:
+    """The flattened values of a list column whose every entry must have ``size`` items."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if array.null_count:
+        raise ValueError(f"column {name!r} has null entries")
+    lengths = pc.list_value_length(array)
+    if len(array) and (pc.min(lengths).as_py() != size or pc.max(lengths).as_py() != size):
+        raise ValueError(f"column {name!r} must hold lists of {size} values at every level")
+    return array.flatten()
+
+
+def _values(array: pa.Array) -> np.ndarray:
+    return array.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+
+
+def to_batch(arrays: dict[str, np.ndarray]) -> Batch:
+    return Batch(*(torch.from_numpy(np.ascontiguousarray(arrays[k])) for k in Batch._fields))
+
+
+def _take(arrays: dict[str, np.ndarray], index: np.ndarray | slice) -> dict[str, np.ndarray]:
+    return {k: v[index] for k, v in arrays.items()}
+
+
+def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([a[k], b[k]]) for k in a}
+
+
+class TrainBatches(IterableDataset):
+    """Shuffled, sharded training batches for one DDP rank; use ``DataLoader(batch_size=None)``.
+
+    Each of the rank's ``num_workers`` DataLoader workers (or the rank itself when 0) reads one
+    shard. Call :meth:`set_epoch` before iterating, as with ``DistributedSampler``.
+    """
+
+    def __init__(
+        self,
+        groups: Sequence[RowGroup],
+        shape: FeatureShape,
+        batch_size: int,
+        *,
+        rank: int = 0,
+        world_size: int = 1,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} outside world of {world_size}")
+        self.groups = list(groups)
+        self.shape = shape
+        self.batch_size = batch_size
+        self.rank = rank
+        self.world_size = world_size
+        self.workers = max(1, num_workers)
+        self.seed = seed
+        self.epoch = 0
+        self.num_shards = world_size * self.workers
+        check_shardable(len(self.groups), world_size, num_workers)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _shards(self) -> list[list[RowGroup]]:
+        return assign_row_groups(
+            self.groups, self.num_shards, np.random.default_rng([self.seed, self.epoch])
+        )
+
+    def batches_per_rank(self) -> int:
+        """Batches this rank yields in the current epoch: the same on every rank."""
+        shards = self._shards()
+        return self.workers * batches_per_shard(
+            [sum(g.rows for g in s) for s in shards], self.batch_size
+        )
+
+    def __iter__(self) -> Iterator[Batch]:
+        info = get_worker_info()
+        worker = 0 if info is None else info.id
+        if (1 if info is None else info.num_workers) != self.workers:
+            raise RuntimeError(
+                f"TrainBatches was built for {self.workers} loader workers but runs with "
+                f"{1 if info is None else info.num_workers}"
+            )
+        shards = self._shards()
+        shard = self.rank * self.workers + worker
+        count = batches_per_shard([sum(g.rows for g in s) for s in shards], self.batch_size)
+        rng = np.random.default_rng([self.seed, self.epoch, shard])
+        yield from _shuffled_batches(shards[shard], self.shape, count, rng)
+
+
+def _shuffled_batches(
+    groups: Sequence[RowGroup], shape: FeatureShape, count: int, rng: np.random.Generator
+) -> Iterator[Batch]:
+    """``count`` nearly equal batches from ``groups``, read one row group at a time."""
+    sizes = split_evenly(sum(g.rows for g in groups), count)
+    pool: dict[str, np.ndarray] | None = None
+    for group in groups:
+        arrays = decode(read_row_group(group, MODEL_COLUMNS), shape)
+        pool = arrays if pool is None else _concat(pool, arrays)
+        pool = _take(pool, rng.permutation(len(pool["target"])))
+        while sizes and len(pool["target"]) >= sizes[0]:
+            size = sizes.pop(0)
+            yield to_batch(_take(pool, slice(0, size)))
+            pool = _take(pool, slice(size, None))
+
+
+def rank_row_groups(groups: Sequence[RowGroup], rank: int, world_size: int) -> list[RowGroup]:
+    """This rank's share of an evaluation split: balanced, file order, possibly empty."""
+    share = assign_row_groups(groups, world_size)[rank]
+    return sorted(share, key=groups.index)
+
+
+def eval_batches(
+    groups: Sequence[RowGroup], shape: FeatureShape, batch_size: int
+) -> Iterator[Batch]:
+    """Batches of at most ``batch_size`` rows over ``groups`` in order, unshuffled."""
+    for group in groups:
+        arrays = decode(read_row_group(group, MODEL_COLUMNS), shape)
+        for start in range(0, group.rows, batch_size):
+            yield to_batch(_take(arrays, slice(start, start + batch_size)))

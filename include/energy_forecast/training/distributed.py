@@ -1,0 +1,102 @@
+"""Process-group setup and the few collectives training needs.
+
+``TorchDistributor`` (and ``torchrun``) start each rank with ``RANK``, ``WORLD_SIZE``,
+``MASTER_ADDR`` and ``MASTER_PORT`` in the environment. Called without them (a unit test, a
+notebook) the same code runs as a world of one, so there is a single training path.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class DistContext:
+    """Where this process sits in the training world."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+@contextmanager
+def process_group(use_gpu: bool) -> Iterator[DistContext]:
+    """Join the process group (gloo on CPU, nccl on GPU) for the duration of the block.
+
+    Objects holding the group (DDP models) must be unreachable when the block ends: keep
+    them in a function called inside the block, not in variables of the enclosing scope.
+    """
+    if dist.is_initialized():
+        raise RuntimeError("a torch.distributed process group is already initialised")
+    backend = "nccl" if use_gpu else "gloo"
+    if "WORLD_SIZE" in os.environ and "RANK" in os.environ:
+        _prefer_loopback_for_local_runs()
+        dist.init_process_group(backend)
+    else:
+        dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if use_gpu:
+        torch.cuda.set_device(local_rank)
+        device = torch.device("cuda", local_rank)
+    else:
+        device = torch.device("cpu")
+    try:
+        yield DistContext(dist.get_rank(), dist.get_world_size(), local_rank, device)
+    except BaseException as error:
+        # The failed frames still hold the DDP model; free it before the group goes away.
+        traceback.clear_frames(error.__traceback__)
+        raise
+    finally:
+        _release_process_group()
+
+
+def _release_process_group() -> None:
+    # DDP's reducer holds a reference to the gloo group. If the group's last reference
+    # goes with the reducer, garbage collected later with the GIL held, the group's
+    # destructor joins gloo threads that need the GIL to free finished work: the rank hangs
+    # at exit (seen here, about one run in ten). Collecting DDP objects first leaves the
+    # last reference to destroy_process_group, which releases the GIL while it joins.
+    gc.collect()
+    dist.destroy_process_group()
+
+
+def _prefer_loopback_for_local_runs() -> None:
+    # Gloo binds to the address the host name resolves to; on machines where that is not a
+    # reachable interface, single-host runs (MASTER_ADDR on loopback) hang at the first
+    # collective. Pinning gloo to the loopback device fixes it; an explicit setting wins.
+    if sys.platform.startswith("linux") and os.environ.get("MASTER_ADDR") in _LOOPBACK:
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+
+
+def all_sum(values: Sequence[float], device: torch.device) -> list[float]:
+    """Element-wise sum of ``values`` over all ranks (float64, so counts stay exact)."""
+    tensor = torch.tensor(list(values), dtype=torch.float64, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor.tolist()
+
+
+def broadcast_flag(flag: bool, device: torch.device) -> bool:
+    """Rank 0's ``flag`` on every rank, so all ranks take the same branch."""
+    tensor = torch.tensor([1 if flag else 0], dtype=torch.int64, device=device)
+    dist.broadcast(tensor, src=0)
+    return bool(tensor.item())
+
+
+def barrier() -> None:
+    dist.barrier()

@@ -1,0 +1,140 @@
+"""The DAG's LSTM task: check inputs, train with TorchDistributor, evaluate, write metrics.
+
+Training runs in ``settings.num_processes`` DDP processes started by Spark's
+``TorchDistributor``: as local subprocesses of this task (``local_mode=True``) or as barrier
+tasks on the Spark executors (``local_mode=False``, the cluster path). Evaluation then runs
+here, in the calling process, on the saved model, so the metrics describe exactly the file
+that is published.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import statistics
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from energy_forecast import metrics
+from energy_forecast.settings import TrainSettings
+from energy_forecast.training import artifacts
+from energy_forecast.training.dataset import FeatureShape, RowGroup, check_shardable
+from energy_forecast.training.entrypoint import train_fn
+from energy_forecast.training.evaluate import predict_split
+from energy_forecast.training.manifest import FeaturesManifest
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+PREDICTIONS_FILE = "predictions.parquet"
+METRICS_FILE = "metrics.json"
+MODEL_NAME = "lstm"
+EVALUATED_SPLITS: tuple[str, ...] = ("val", "test")
+
+
+def resolve_use_gpu(use_gpu: bool | None) -> bool:
+    """``None`` means: use CUDA when this machine has it."""
+    if use_gpu is not None:
+        return use_gpu
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def task_slots(spark: SparkSession) -> int:
+    """How many tasks the cluster can run at once, which barrier mode needs for all ranks."""
+    context = spark.sparkContext
+    try:
+        jvm_context = context._jsc.sc()  # type: ignore[attr-defined]
+        profile = jvm_context.resourceProfileManager().defaultResourceProfile()
+        return int(jvm_context.maxNumConcurrentTasks(profile))
+    except Exception:  # a JVM without that (private) method: estimate from the cores
+        task_cpus = int(context.getConf().get("spark.task.cpus", "1"))
+        return context.defaultParallelism // task_cpus
+
+
+def run_training(
+    settings: TrainSettings, features_manifest: Path, output_dir: Path, spark_master: str
+) -> dict[str, str]:
+    """Train, evaluate on val and test, and return the paths of what was written."""
+    from pyspark.ml.torch.distributor import TorchDistributor
+
+    from energy_forecast.spark import get_session
+
+    manifest = FeaturesManifest.load(Path(features_manifest).resolve())
+    groups = manifest.validate_splits()
+    check_shardable(len(groups["train"]), settings.num_processes, settings.loader_workers)
+    output_dir = Path(output_dir).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    spark = get_session("energy-forecast-train", master=spark_master)
+    use_gpu = resolve_use_gpu(settings.use_gpu)
+    _check_resources(spark, settings.num_processes, settings.local_mode, use_gpu)
+    settings = dataclasses.replace(settings, use_gpu=use_gpu)
+
+    started = time.perf_counter()
+    TorchDistributor(
+        num_processes=settings.num_processes, local_mode=settings.local_mode, use_gpu=use_gpu
+    ).run(train_fn, str(manifest.path), str(output_dir), dataclasses.asdict(settings), use_gpu)
+    train_seconds = time.perf_counter() - started
+
+    predictions = _predict(manifest, groups, output_dir)
+    history = artifacts.read_history(output_dir)
+    summary = {
+        "model": MODEL_NAME,
+        "splits": metrics.metrics_by_split(predictions),
+        "train_seconds": round(train_seconds, 3),
+        "samples_per_s": statistics.fmean(e["samples_per_s"] for e in history),
+        "epochs_run": len(history),
+        "best_epoch": min(history, key=lambda e: e["val_rmse_kwh"])["epoch"],
+        "settings": dataclasses.asdict(settings),
+    }
+    log.info("LSTM metrics: %s", summary["splits"])
+    return {
+        "model": str(output_dir / artifacts.MODEL_FILE),
+        "model_config": str(output_dir / artifacts.CONFIG_FILE),
+        "predictions": str(metrics.write_predictions(predictions, output_dir / PREDICTIONS_FILE)),
+        "metrics": str(metrics.write_json(summary, output_dir / METRICS_FILE)),
+        "history": str(output_dir / artifacts.HISTORY_FILE),
+    }
+
+
+def _predict(
+    manifest: FeaturesManifest, groups: dict[str, list[RowGroup]], model_dir: Path
+) -> pd.DataFrame:
+    """The published model's kWh predictions for every validation and test row."""
+    model = artifacts.load_model(model_dir)
+    shape = FeatureShape(
+        manifest.sequence_length, len(manifest.sequence_features), len(manifest.static_features)
+    )
+    return pd.concat(
+        [predict_split(model, groups[s], shape, manifest.target_scale) for s in EVALUATED_SPLITS],
+        ignore_index=True,
+    )
+
+
+def _check_resources(
+    spark: SparkSession, num_processes: int, local_mode: bool, use_gpu: bool
+) -> None:
+    """Fail fast where TorchDistributor would fail late or wait for slots that never come."""
+    if use_gpu and local_mode and "gpu" not in spark.sparkContext.resources:
+        raise RuntimeError(
+            "use_gpu=True with local_mode=True needs the driver's GPUs declared to Spark "
+            "(spark.driver.resource.gpu.amount and spark.driver.resource.gpu.discoveryScript); "
+            "set them on the session or pass use_gpu=False"
+        )
+    if local_mode:
+        return
+    slots = task_slots(spark)
+    if slots < num_processes:
+        master = spark.sparkContext.master
+        raise RuntimeError(
+            f"local_mode=False runs {num_processes} training processes as Spark barrier tasks, "
+            f"but master {master!r} offers only {slots} task slots; use a master with at least "
+            f"{num_processes} (e.g. local[{num_processes}]), fewer processes, or local_mode=True"
+        )

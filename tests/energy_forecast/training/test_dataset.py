@@ -1,0 +1,145 @@
+"""Streaming and sharding: each training row once per epoch, the same batch count per rank."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from energy_forecast import columns as C
+from energy_forecast.training.dataset import (
+    Batch,
+    FeatureShape,
+    RowGroup,
+    TrainBatches,
+    assign_row_groups,
+    batches_per_shard,
+    eval_batches,
+    list_row_groups,
+    rank_row_groups,
+    split_evenly,
+)
+from energy_forecast.training.sample_data import sample_table, write_split
+
+SHAPE = FeatureShape(sequence_length=7, sequence_features=3, static_features=3)
+#: Seven row groups (an odd number) of unequal sizes spread over four files.
+LAYOUT = [[50, 13], [7], [31, 20, 9], [40]]
+ROWS = sum(map(sum, LAYOUT))
+
+
+def _numbered(rows: int) -> pa.Table:
+    """Sample rows whose target is the row number, so a batch says which rows it holds."""
+    table = sample_table(rows, "train")
+    return table.set_column(
+        table.schema.get_field_index(C.TARGET), C.TARGET, pa.array(np.arange(rows, dtype=float))
+    )
+
+
+@pytest.fixture(scope="module")
+def numbered_split(tmp_path_factory: pytest.TempPathFactory) -> list[RowGroup]:
+    folder = write_split(tmp_path_factory.mktemp("train"), _numbered(ROWS), LAYOUT)
+    return list_row_groups(folder)
+
+
+def _rank_batches(groups: list[RowGroup], rank: int, epoch: int, batch_size: int) -> list[Batch]:
+    data = TrainBatches(groups, SHAPE, batch_size, rank=rank, world_size=2, num_workers=2, seed=7)
+    data.set_epoch(epoch)
+    return list(DataLoader(data, batch_size=None, num_workers=2))
+
+
+def test_row_groups_are_listed_per_file_ignoring_markers_and_hidden_files(
+    numbered_split: list[RowGroup],
+) -> None:
+    folder = Path(numbered_split[0].path).parent
+    (folder / ".part-00000.snappy.parquet.crc").write_bytes(b"not parquet")
+
+    assert (folder / "_SUCCESS").exists()
+    assert [g.rows for g in list_row_groups(folder)] == [50, 13, 7, 31, 20, 9, 40]
+    assert len({g.path for g in numbered_split}) == len(LAYOUT)
+
+
+def test_two_ranks_with_two_workers_read_every_row_exactly_once_in_equal_batch_counts(
+    numbered_split: list[RowGroup],
+) -> None:
+    per_rank = [_rank_batches(numbered_split, rank, epoch=1, batch_size=16) for rank in (0, 1)]
+
+    seen = Counter(int(t) for batches in per_rank for b in batches for t in b.target)
+    assert seen == Counter(range(ROWS))
+    assert len(per_rank[0]) == len(per_rank[1])
+    sizes = [len(b.target) for batches in per_rank for b in batches]
+    assert max(sizes) <= 16
+
+
+def test_batches_carry_model_ready_float_tensors(numbered_split: list[RowGroup]) -> None:
+    batch = next(iter(_rank_batches(numbered_split, 0, epoch=0, batch_size=8)))
+
+    assert batch.sequence.shape[1:] == (7, 3)
+    assert batch.mask.shape[1:] == (7,)
+    assert batch.static.shape[1:] == (3,)
+    assert {t.dtype for t in batch} == {torch.float32}
+
+
+def test_each_epoch_deals_and_orders_rows_differently(numbered_split: list[RowGroup]) -> None:
+    def order(epoch: int) -> list[int]:
+        return [int(t) for b in _rank_batches(numbered_split, 0, epoch, 16) for t in b.target]
+
+    assert order(1) == order(1)
+    assert order(1) != order(2)
+
+
+def test_assignment_balances_rows_and_is_the_same_for_every_caller() -> None:
+    groups = [RowGroup("f", i, rows) for i, rows in enumerate([50, 13, 7, 31, 20, 9, 40])]
+
+    shards = assign_row_groups(groups, 4, np.random.default_rng([7, 1]))
+    again = assign_row_groups(groups, 4, np.random.default_rng([7, 1]))
+
+    assert shards == again
+    assert sorted(g for s in shards for g in s) == sorted(groups)
+    loads = [sum(g.rows for g in s) for s in shards]
+    assert max(loads) - min(loads) <= max(g.rows for g in groups)
+
+
+def test_every_shard_yields_the_same_number_of_nearly_equal_batches() -> None:
+    assert split_evenly(10, 3) == [4, 3, 3]
+    assert batches_per_shard([50, 45, 44, 31], batch_size=16) == 4
+    # A shard smaller than the batch count the largest needs: batches grow instead.
+    assert batches_per_shard([100, 3], batch_size=10) == 3
+
+
+def test_fewer_row_groups_than_shards_is_refused_with_a_hint(
+    numbered_split: list[RowGroup],
+) -> None:
+    with pytest.raises(ValueError, match="smaller row groups"):
+        TrainBatches(numbered_split[:3], SHAPE, 16, rank=0, world_size=2, num_workers=2)
+
+
+def test_evaluation_reads_a_rank_share_in_file_order_without_shuffling(
+    numbered_split: list[RowGroup],
+) -> None:
+    shares = [rank_row_groups(numbered_split, rank, 2) for rank in (0, 1)]
+    read = [
+        [int(t) for b in eval_batches(share, SHAPE, batch_size=16) for t in b.target]
+        for share in shares
+    ]
+
+    assert all(r == sorted(r) for r in read)
+    assert sorted(read[0] + read[1]) == list(range(ROWS))
+    assert all(len(b.target) <= 16 for b in eval_batches(numbered_split, SHAPE, 16))
+
+
+def test_evaluation_allows_more_ranks_than_row_groups(numbered_split: list[RowGroup]) -> None:
+    shares = [rank_row_groups(numbered_split[:1], rank, 2) for rank in (0, 1)]
+
+    assert sorted(len(s) for s in shares) == [0, 1]
+
+
+def test_rows_of_the_wrong_shape_are_a_clear_error(tmp_path: Path) -> None:
+    write_split(tmp_path, sample_table(10, "train", sequence_length=5), [[10]])
+
+    with pytest.raises(ValueError, match="'sequence' must hold lists of 7"):
+        list(eval_batches(list_row_groups(tmp_path), SHAPE, 4))
