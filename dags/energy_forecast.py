@@ -11,6 +11,14 @@ Consumption* data set. Each task hands the next one **paths**, never data:
    writes the fitted `PipelineModel` and Parquet features per split.
 3. **check_features**: reads the Spark application's manifest, checks every row landed in a
    split, and returns the feature paths.
+4. **train**: a hybrid LSTM trained with PyTorch DDP launched by Spark's `TorchDistributor`,
+   streaming Parquet row groups evenly to each process; checkpoints every epoch.
+5. **baseline**: `xgboost.spark` on lag features of the same rows and split.
+6. **report**: both models and two naive baselines on the same held-out days, in kWh;
+   the champion is the lowest validation RMSE.
+7. **publish**: the champion model, the `PipelineModel`, the report and next-day forecasts
+   for every household, swapped atomically into `artifacts/energy_forecast/champion/`
+   (the `energy_forecast_champion` Asset).
 
 Every artifact of a run lives in `artifacts/energy_forecast/<run_id>/`. Params are grouped
 by stage in the trigger form; their defaults run on one machine.
@@ -23,6 +31,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 
 import energy_forecast.features.app as preprocess_app
+from energy_forecast.assets import CHAMPION
 from energy_forecast.orchestration import (
     CheckedSparkSubmitOperator,
     application_path,
@@ -38,7 +47,7 @@ from energy_forecast.params import all_params
     catchup=False,
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
-    tags=["energy", "forecasting", "spark", "pytorch"],
+    tags=["energy", "forecasting", "spark", "pytorch", "xgboost"],
     params=all_params(),
     doc_md=__doc__,
 )
@@ -71,9 +80,46 @@ def energy_forecast():
 
         return check_features_stage(raw)
 
+    @task
+    def train(features: dict[str, str]) -> dict[str, str]:
+        from energy_forecast.orchestration import spark_master
+        from energy_forecast.stages import train_stage
+
+        context = get_current_context()
+        return train_stage(context["run_id"], context["params"], features, spark_master())
+
+    @task
+    def baseline(features: dict[str, str]) -> dict[str, str]:
+        from energy_forecast.orchestration import spark_master
+        from energy_forecast.stages import baseline_stage
+
+        context = get_current_context()
+        return baseline_stage(context["run_id"], context["params"], features, spark_master())
+
+    @task
+    def report(raw, features, lstm, xgboost) -> dict[str, str]:
+        from energy_forecast.stages import report_stage
+
+        context = get_current_context()
+        return report_stage(context["run_id"], context["params"], raw, features, lstm, xgboost)
+
+    @task(outlets=[CHAMPION])
+    def publish(raw, features, lstm, xgboost, comparison) -> dict[str, str]:
+        from energy_forecast.orchestration import spark_master
+        from energy_forecast.stages import publish_stage
+
+        context = get_current_context()
+        return publish_stage(
+            context["run_id"], raw, features, lstm, xgboost, comparison, spark_master()
+        )
+
     raw = download()
     features = check_features(raw)
     raw >> preprocess >> features
+    lstm = train(features)
+    xgboost = baseline(features)
+    comparison = report(raw, features, lstm, xgboost)
+    publish(raw, features, lstm, xgboost, comparison)
 
 
 energy_forecast()

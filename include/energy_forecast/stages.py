@@ -50,3 +50,112 @@ def check_features_stage(raw: Mapping[str, str]) -> dict[str, str]:
         "pipeline_model": manifest["pipeline_model"],
         **{name: split["path"] for name, split in manifest["splits"].items()},
     }
+
+
+def train_stage(
+    run_id: str, params: Mapping[str, Any], features: Mapping[str, str], spark_master: str
+) -> dict[str, str]:
+    """Distributed LSTM training and its evaluation in kWh."""
+    from energy_forecast.settings import TrainSettings
+    from energy_forecast.training.stage import run_training
+
+    return run_training(
+        TrainSettings.from_params(params),
+        Path(features["manifest"]),
+        RunLayout.for_run(run_id).lstm_dir,
+        spark_master,
+    )
+
+
+def baseline_stage(
+    run_id: str, params: Mapping[str, Any], features: Mapping[str, str], spark_master: str
+) -> dict[str, str]:
+    """XGBoost on the same rows and split, evaluated like the LSTM."""
+    from energy_forecast.baseline.xgb import run_baseline
+    from energy_forecast.settings import BaselineSettings
+
+    return run_baseline(
+        BaselineSettings.from_params(params),
+        Path(features["manifest"]),
+        RunLayout.for_run(run_id).xgboost_dir,
+        spark_master,
+    )
+
+
+def report_stage(
+    run_id: str,
+    params: Mapping[str, Any],
+    raw: Mapping[str, str],
+    features: Mapping[str, str],
+    lstm: Mapping[str, str],
+    xgboost: Mapping[str, str],
+) -> dict[str, str]:
+    """Compare every model on the same held-out rows and choose the champion."""
+    from energy_forecast.report.stage import run_report
+
+    manifest = json.loads(Path(features["manifest"]).read_text())
+    run_info = {
+        "run_id": run_id,
+        "source": raw["source"],
+        "params": {key: params[key] for key in params},
+        "rows": {name: split["rows"] for name, split in manifest["splits"].items()},
+        "split_dates": {name: split["dates"] for name, split in manifest["splits"].items()},
+    }
+    model_outputs = {
+        "lstm": {
+            "predictions": lstm["predictions"],
+            "metrics": lstm["metrics"],
+            "history": lstm["history"],
+        },
+        "xgboost": {"predictions": xgboost["predictions"], "metrics": xgboost["metrics"]},
+    }
+    return run_report(
+        Path(raw["validated"]), model_outputs, run_info, RunLayout.for_run(run_id).report_dir
+    )
+
+
+def publish_stage(
+    run_id: str,
+    raw: Mapping[str, str],
+    features: Mapping[str, str],
+    lstm: Mapping[str, str],
+    xgboost: Mapping[str, str],
+    report: Mapping[str, str],
+    spark_master: str,
+) -> dict[str, str]:
+    """Copy the champion to the stable location with its next-day forecasts."""
+    from energy_forecast.forecast import forecast_next_day
+    from energy_forecast.publish import publish_champion
+    from energy_forecast.spark import get_session
+
+    champion = report["champion"]
+    if champion == "lstm":
+        model_files = [Path(lstm["model"]), Path(lstm["model_config"])]
+        model_dir = Path(lstm["model"]).parent
+    elif champion == "xgboost":
+        model_files = [Path(xgboost["model"])]
+        model_dir = Path(xgboost["model"])
+    else:
+        raise ValueError(f"the report chose an unknown champion {champion!r}")
+    manifest = json.loads(Path(features["manifest"]).read_text())
+    spark = get_session("energy-forecast-publish", master=spark_master)
+
+    def write_forecasts(path: Path) -> Path:
+        return forecast_next_day(
+            spark,
+            champion,
+            model_dir,
+            Path(raw["validated"]),
+            Path(features["pipeline_model"]),
+            manifest["scaler"][manifest["target_kwh"]],
+            path,
+        )
+
+    return publish_champion(
+        champion=champion,
+        model_files=model_files,
+        pipeline_model=Path(features["pipeline_model"]),
+        report_dir=Path(report["report_dir"]),
+        write_forecasts=write_forecasts,
+        summary={"run_id": run_id, "source": raw["source"], **dict(report)},
+    )

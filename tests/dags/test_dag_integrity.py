@@ -50,8 +50,23 @@ def test_dags_do_not_catch_up_or_overlap(dag_bag, file):
 
 def test_energy_forecast_wires_the_stages_in_order(dag_bag):
     dag = dag_bag.dags["energy_forecast"]
-    assert dag.get_task("download").downstream_task_ids == {"preprocess", "check_features"}
-    assert dag.get_task("preprocess").downstream_task_ids == {"check_features"}
+    downstream = {task.task_id: task.downstream_task_ids for task in dag.tasks}
+
+    assert downstream == {
+        "download": {"preprocess", "check_features", "report", "publish"},
+        "preprocess": {"check_features"},
+        "check_features": {"train", "baseline", "report", "publish"},
+        "train": {"report", "publish"},
+        "baseline": {"report", "publish"},
+        "report": {"publish"},
+        "publish": set(),
+    }
+
+
+def test_publish_announces_the_champion_asset(dag_bag):
+    publish = dag_bag.dags["energy_forecast"].get_task("publish")
+
+    assert [asset.name for asset in publish.outlets] == ["energy_forecast_champion"]
 
 
 def test_every_param_has_a_title_a_description_and_a_type(dag_bag):

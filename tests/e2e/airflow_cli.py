@@ -14,6 +14,30 @@ AIRFLOW_LOCAL = PROJECT_ROOT / "bin" / "airflow-local"
 _RUN_STATE = re.compile(r"DagRun Finished: .*?run_id=(\S+?), .*?state=(\w+)")
 
 
+_POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def fresh_postgres_database(name: str) -> str | None:
+    """Create an empty Postgres database for Airflow's metadata; None when none is reachable.
+
+    The machines this project runs on serve Postgres on 127.0.0.1:5432 (trust auth).
+    """
+    try:
+        import psycopg2
+    except ImportError:
+        return None
+    try:
+        connection = psycopg2.connect(_POSTGRES_ADMIN, connect_timeout=3)
+    except psycopg2.OperationalError:
+        return None
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+
 @dataclass(frozen=True)
 class DagRunResult:
     state: str
@@ -25,7 +49,7 @@ class DagRunResult:
 class LocalAirflow:
     """An isolated AIRFLOW_HOME (SQLite), artifacts root and empty kagglehub cache."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, database_url: str | None = None) -> None:
         self.root = root
         self.artifacts = root / "artifacts"
         self.env = {
@@ -38,6 +62,8 @@ class LocalAirflow:
             ENERGY_FORECAST_ARTIFACTS=str(self.artifacts),
             KAGGLEHUB_CACHE=str(root / "kagglehub"),
         )
+        if database_url:
+            self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url
 
     def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -51,13 +51,24 @@ def _with_split(frame: DataFrame, settings: FeatureSettings) -> tuple[DataFrame,
     return frame.withColumn(C.SPLIT, split), dates
 
 
+#: A split is written as at least this many row groups (when it has that many rows), so
+#: small data sets still shard over several training processes and loader workers.
+MIN_ROW_GROUPS = 16
+
+
+def effective_rows_per_row_group(rows: int, rows_per_row_group: int) -> int:
+    """The configured row-group size, shrunk so a split has at least MIN_ROW_GROUPS groups."""
+    return max(1, min(rows_per_row_group, math.ceil(rows / MIN_ROW_GROUPS)))
+
+
 def _write_split(frame: DataFrame, path: Path, rows: int, rows_per_row_group: int) -> None:
     # One row group per file, files of at most `rows_per_row_group` rows: the trainer
     # shards by row group, so many equal small groups let every rank get an even share.
-    files = max(1, math.ceil(rows / rows_per_row_group))
+    group_rows = effective_rows_per_row_group(rows, rows_per_row_group)
+    files = max(1, math.ceil(rows / group_rows))
     (
         frame.repartition(files)
-        .write.option("maxRecordsPerFile", rows_per_row_group)
+        .write.option("maxRecordsPerFile", group_rows)
         .mode("overwrite")
         .parquet(str(path))
     )

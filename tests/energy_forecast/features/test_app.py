@@ -130,3 +130,12 @@ def test_a_rerun_replaces_the_output_whole(spark, tmp_path):
 
     assert not stale.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_small_splits_still_get_enough_row_groups_to_shard():
+    from energy_forecast.features.app import MIN_ROW_GROUPS, effective_rows_per_row_group
+
+    assert effective_rows_per_row_group(64_285, 2_048) == 2_048
+    assert effective_rows_per_row_group(900, 2_048) == 57  # 900 / 16 rounded up
+    assert 900 / effective_rows_per_row_group(900, 2_048) >= MIN_ROW_GROUPS - 1
+    assert effective_rows_per_row_group(3, 2_048) == 1

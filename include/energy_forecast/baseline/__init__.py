@@ -1,0 +1,1 @@
+"""XGBoost on lag features: the tabular baseline the LSTM has to beat."""

@@ -1,0 +1,165 @@
+"""The XGBoost baseline: fit on the lag features, evaluate on exactly the held-out rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_forecast.metrics import PREDICTION_COLUMNS
+from energy_forecast.settings import BaselineSettings, FeatureSettings
+
+pytestmark = pytest.mark.spark
+
+FEATURES = FeatureSettings(sequence_length=3, test_days=1, val_days=1, rows_per_row_group=64)
+SETTINGS = BaselineSettings(xgb_n_estimators=20, xgb_early_stopping_rounds=5)
+HOUSEHOLDS, DAYS = 40, 7
+MASTER = "local[2]"
+KEY = ["household_id", "date"]
+
+
+def _validated(path: Path, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    start = date(2025, 4, 1)
+    pd.DataFrame(
+        [
+            {
+                "household_id": f"H{h:05d}",
+                "date": start + timedelta(days=d),
+                "day_of_week": (start + timedelta(days=d)).strftime("%A"),
+                "energy_kwh": float(rng.uniform(1, 15)),
+                "household_size": int(rng.integers(1, 6)),
+                "avg_temperature_c": float(rng.uniform(10, 30)),
+                "has_ac": bool(h % 2),
+                "peak_hours_usage_kwh": float(rng.uniform(0.5, 4)),
+            }
+            for h in range(HOUSEHOLDS)
+            for d in range(DAYS)
+        ]
+    ).to_parquet(path, index=False)
+
+
+@pytest.fixture(scope="module")
+def manifest_path(spark, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from energy_forecast.features.app import run_preprocess
+
+    root = tmp_path_factory.mktemp("xgb_features")
+    _validated(root / "validated.parquet")
+    manifest = run_preprocess(spark, root / "validated.parquet", root / "features", FEATURES)
+    assert manifest["splits"]["train"]["row_groups"] >= 2
+    return root / "features" / "manifest.json"
+
+
+@pytest.fixture(scope="module")
+def baseline(manifest_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from energy_forecast.baseline.xgb import run_baseline
+
+    return run_baseline(SETTINGS, manifest_path, tmp_path_factory.mktemp("xgboost"), MASTER)
+
+
+def _held_out(manifest_path: Path) -> pd.DataFrame:
+    splits = json.loads(manifest_path.read_text())["splits"]
+    frames = [
+        pd.read_parquet(splits[name]["path"], columns=[*KEY, "split", "energy_kwh"])
+        for name in ("val", "test")
+    ]
+    return pd.concat(frames).sort_values(KEY).reset_index(drop=True)
+
+
+def test_run_baseline_writes_model_predictions_and_metrics(baseline: dict[str, str]) -> None:
+    assert set(baseline) == {"model", "predictions", "metrics"}
+    assert Path(baseline["model"]).is_dir()
+    assert Path(baseline["model"]).name == "model"
+    assert Path(baseline["predictions"]).name == "predictions.parquet"
+    assert Path(baseline["metrics"]).name == "metrics.json"
+    assert Path(baseline["predictions"]).is_file() and Path(baseline["metrics"]).is_file()
+
+
+def test_predictions_are_exactly_the_val_and_test_rows_with_their_actual_energy(
+    baseline: dict[str, str], manifest_path: Path
+) -> None:
+    predictions = pd.read_parquet(baseline["predictions"])
+    held_out = _held_out(manifest_path)
+
+    assert tuple(predictions.columns) == PREDICTION_COLUMNS
+    predictions = predictions.sort_values(KEY).reset_index(drop=True)
+    assert not predictions.duplicated(KEY).any()
+    pd.testing.assert_frame_equal(
+        predictions[[*KEY, "split"]], held_out[[*KEY, "split"]], check_dtype=False
+    )
+    np.testing.assert_array_equal(predictions["actual_kwh"], held_out["energy_kwh"])
+    assert np.isfinite(predictions["predicted_kwh"]).all()
+
+
+def test_metrics_cover_val_and_test_with_the_number_of_rows_predicted(
+    baseline: dict[str, str], manifest_path: Path
+) -> None:
+    metrics = json.loads(Path(baseline["metrics"]).read_text())
+    splits = json.loads(manifest_path.read_text())["splits"]
+    predictions = pd.read_parquet(baseline["predictions"])
+
+    assert metrics["model"] == "xgboost"
+    assert set(metrics["splits"]) == {"val", "test"}
+    for name in ("val", "test"):
+        n = metrics["splits"][name]["n"]
+        assert n == splits[name]["rows"] == (predictions["split"] == name).sum() == HOUSEHOLDS
+        assert metrics["splits"][name]["rmse"] >= metrics["splits"][name]["mae"] > 0
+    assert metrics["settings"] == dataclasses.asdict(SETTINGS)
+    assert 0 <= metrics["best_iteration"] < SETTINGS.xgb_n_estimators
+
+
+def test_saved_model_loads_and_reproduces_the_predictions(
+    spark, baseline: dict[str, str], manifest_path: Path
+) -> None:
+    from xgboost.spark import SparkXGBRegressorModel
+
+    splits = json.loads(manifest_path.read_text())["splits"]
+    model = SparkXGBRegressorModel.load(baseline["model"])
+    rows = spark.read.parquet(splits["val"]["path"]).unionByName(
+        spark.read.parquet(splits["test"]["path"])
+    )
+
+    again = model.transform(rows).select(*KEY, "prediction").toPandas()
+    written = pd.read_parquet(baseline["predictions"])
+    merged = written.merge(again, on=KEY, validate="one_to_one")
+
+    assert len(merged) == len(written)
+    np.testing.assert_allclose(merged["prediction"], merged["predicted_kwh"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("empty", ["train", "val", "test"])
+def test_an_empty_split_raises_value_error(tmp_path: Path, empty: str) -> None:
+    from energy_forecast.baseline.xgb import run_baseline
+
+    manifest = {
+        "splits": {
+            name: {"path": str(tmp_path / name), "rows": 0 if name == empty else 10}
+            for name in ("train", "val", "test")
+        }
+    }
+    manifest_path = tmp_path / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest))
+
+    with pytest.raises(ValueError, match=f"the {empty} split is empty"):
+        run_baseline(SETTINGS, manifest_path, tmp_path / "out", MASTER)
+
+    assert not (tmp_path / "out").exists()
+
+
+def test_more_workers_than_spark_task_slots_raises_a_clear_error(
+    spark, manifest_path: Path, tmp_path: Path
+) -> None:
+    from energy_forecast.baseline.xgb import run_baseline
+
+    slots = spark.sparkContext.defaultParallelism
+    settings = dataclasses.replace(SETTINGS, xgb_num_workers=slots + 1)
+
+    with pytest.raises(ValueError, match=rf"xgb_num_workers={slots + 1}.*offers {slots}"):
+        run_baseline(settings, manifest_path, tmp_path / "out", MASTER)
+
+    assert not (tmp_path / "out").exists()
