@@ -5,6 +5,14 @@ Training runs in ``settings.num_processes`` DDP processes started by Spark's
 tasks on the Spark executors (``local_mode=False``, the cluster path). Evaluation then runs
 here, in the calling process, on the saved model, so the metrics describe exactly the file
 that is published.
+
+Why a TaskFlow task rather than a second ``SparkSubmitOperator``: ``TorchDistributor`` only
+needs a SparkSession in the calling process, and owning that process lets the task return
+its artifact paths through XCom directly (spark-submit returns nothing), keeps the per-epoch
+log lines in the Airflow task log, and makes a retry resume from the checkpoint with no
+extra plumbing. With ``local_mode=False`` the training itself still runs on the cluster's
+executors; the price is that the Airflow worker is the Spark driver (client mode), so it
+must be able to reach the master named by the ``spark_default`` connection.
 """
 
 from __future__ import annotations

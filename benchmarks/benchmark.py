@@ -1,0 +1,145 @@
+"""Measure the pipeline on the real file: per-task wall time, training throughput, metrics.
+
+Run from the project root after `make install`:
+
+    .venv/bin/python benchmarks/benchmark.py [--csv ../shared/data/household_energy_consumption.csv]
+
+It runs `airflow dags test energy_forecast` once on the file (default Params) in a
+throwaway AIRFLOW_HOME and artifacts root, then trains the LSTM with 1 and with 2 processes
+on that run's features for a fixed number of epochs. Timings on shared machines are noisy:
+it reports medians over epochs and the 2-vs-1 process ratio measured in the same run, and
+writes everything to benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
+_TASK_EVENT = re.compile(r"^(\S+)Z .*\[DAG TEST\] (starting|end) task_id=(\w+)", re.MULTILINE)
+_RUN_END = re.compile(r"DagRun Finished: .*?state=(\w+)")
+
+
+def _airflow_env(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "KAGGLE"))}
+    env.update(
+        AIRFLOW_HOME=str(root / "airflow"),
+        ENERGY_FORECAST_ARTIFACTS=str(root / "artifacts"),
+        KAGGLEHUB_CACHE=str(root / "kagglehub"),
+    )
+    return env
+
+
+def _task_seconds(log: str) -> dict[str, float]:
+    started: dict[str, datetime] = {}
+    seconds: dict[str, float] = {}
+    for stamp, event, task_id in _TASK_EVENT.findall(log):
+        moment = datetime.fromisoformat(stamp)
+        if event == "starting":
+            started[task_id] = moment
+        elif task_id in started:
+            seconds[task_id] = round((moment - started[task_id]).total_seconds(), 1)
+    return seconds
+
+
+def run_dag(csv: Path, root: Path) -> dict:
+    """One `airflow dags test` on the file; wall time per task and in total."""
+    airflow = [str(PROJECT_ROOT / "bin" / "airflow-local")]
+    env = _airflow_env(root)
+    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    conf = json.dumps({"source": "local", "local_csv_path": str(csv)})
+    started = time.perf_counter()
+    result = subprocess.run(
+        [*airflow, "dags", "test", "energy_forecast", "-c", conf],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    log = result.stdout + result.stderr
+    state = _RUN_END.search(log)
+    runs = sorted((root / "artifacts" / "energy_forecast").glob("manual__*"))
+    run_dir = runs[-1]
+    report = json.loads((run_dir / "report" / "metrics.json").read_text())
+    return {
+        "state": state.group(1) if state else "unknown",
+        "wall_seconds": round(wall, 1),
+        "task_seconds": _task_seconds(log),
+        "run_dir": str(run_dir),
+        "metrics": {
+            model: {
+                split: {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
+                for split, values in entry["splits"].items()
+            }
+            for model, entry in report["models"].items()
+        },
+        "champion": report["champion"],
+    }
+
+
+def train_throughput(features_manifest: Path, processes: int, epochs: int, root: Path) -> dict:
+    """Median samples/s over epochs (after the first) for a fixed number of epochs."""
+    from energy_forecast.settings import TrainSettings
+    from energy_forecast.training.stage import run_training
+
+    settings = TrainSettings(num_processes=processes, epochs=epochs, patience=epochs)
+    started = time.perf_counter()
+    outputs = run_training(
+        settings, features_manifest, root / f"lstm-{processes}p", master_for(processes)
+    )
+    wall = time.perf_counter() - started
+    history = json.loads(Path(outputs["history"]).read_text())
+    rates = [epoch["samples_per_s"] for epoch in history[1:]] or [history[0]["samples_per_s"]]
+    return {
+        "processes": processes,
+        "epochs": len(history),
+        "median_samples_per_s": round(statistics.median(rates), 0),
+        "wall_seconds": round(wall, 1),
+    }
+
+
+def master_for(processes: int) -> str:
+    return f"local[{max(2, processes)}]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--epochs", type=int, default=8, help="epochs per throughput run")
+    parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "benchmarks" / "results.json")
+    args = parser.parse_args()
+    if not args.csv.exists():
+        sys.exit(f"{args.csv} not found: pass --csv with the Kaggle file")
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    with tempfile.TemporaryDirectory(prefix="energy-forecast-bench-") as tmp:
+        root = Path(tmp)
+        dag = run_dag(args.csv.resolve(), root)
+        manifest = Path(dag["run_dir"]) / "features" / "manifest.json"
+        throughput = [train_throughput(manifest, n, args.epochs, root) for n in (1, 2)]
+    speedup = throughput[1]["median_samples_per_s"] / throughput[0]["median_samples_per_s"]
+    results = {
+        "measured_at": datetime.now().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count()},
+        "dag": dag,
+        "training_throughput": throughput,
+        "two_vs_one_process_speedup": round(speedup, 2),
+    }
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
