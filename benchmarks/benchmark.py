@@ -27,7 +27,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
-_TASK_EVENT = re.compile(r"^(\S+)Z .*\[DAG TEST\] (starting|end) task_id=(\w+)", re.MULTILINE)
+_TASK_EVENT = re.compile(
+    r"^(\S+)Z .*\[DAG TEST\] (starting|end)(?: task)? task_id=(\w+)", re.MULTILINE
+)
 _RUN_END = re.compile(r"DagRun Finished: .*?state=(\w+)")
 
 
