@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -97,6 +98,7 @@ def train_throughput(features_manifest: Path, processes: int, epochs: int, root:
     from energy_forecast.training.stage import run_training
 
     settings = TrainSettings(num_processes=processes, epochs=epochs, patience=epochs)
+    sampler = _PythonChildRss()
     started = time.perf_counter()
     outputs = run_training(
         settings, features_manifest, root / f"lstm-{processes}p", master_for(processes)
@@ -104,12 +106,44 @@ def train_throughput(features_manifest: Path, processes: int, epochs: int, root:
     wall = time.perf_counter() - started
     history = json.loads(Path(outputs["history"]).read_text())
     rates = [epoch["samples_per_s"] for epoch in history[1:]] or [history[0]["samples_per_s"]]
+    peak_rss_mb = sampler.stop()
     return {
         "processes": processes,
         "epochs": len(history),
         "median_samples_per_s": round(statistics.median(rates), 0),
         "wall_seconds": round(wall, 1),
+        "peak_rank_rss_mb": round(peak_rss_mb, 0),
     }
+
+
+class _PythonChildRss:
+    """Peak resident memory of any one Python child process (the DDP ranks), sampled."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, interval: float) -> None:
+        import psutil
+
+        while not self._done.wait(interval):
+            for child in self._me.children(recursive=True):
+                try:
+                    if "python" in child.name():
+                        self._peak = max(self._peak, child.memory_info().rss)
+                except psutil.Error:
+                    continue
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MiB."""
+        self._done.set()
+        self._thread.join()
+        return self._peak / 2**20
 
 
 def master_for(processes: int) -> str:

@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
         rows_per_row_group=args.rows_per_row_group,
     )
     spark = get_session("energy-forecast-preprocess")
+    # Spark's INFO lines would bury this application's own log in the Airflow task log.
+    spark.sparkContext.setLogLevel("WARN")
     try:
         run_preprocess(spark, args.validated.resolve(), args.output_dir.resolve(), settings)
     finally:
