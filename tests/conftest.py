@@ -37,6 +37,27 @@ def spark() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
+def small_features(spark, tmp_path_factory) -> dict:
+    """40 households x 7 days through the real preprocessing (sequence length 3, 64-row
+    groups), built once for every test that needs fitted features to train or predict on."""
+    from energy_forecast.features.app import run_preprocess
+    from energy_forecast.settings import FeatureSettings
+    from tests.builders import validated_frame
+
+    root = tmp_path_factory.mktemp("small_features")
+    validated = root / "validated.parquet"
+    validated_frame().to_parquet(validated, index=False)
+    settings = FeatureSettings(sequence_length=3, test_days=1, val_days=1, rows_per_row_group=64)
+    manifest = run_preprocess(spark, validated, root / "features", settings)
+    return {
+        "root": root,
+        "validated": validated,
+        "manifest_path": root / "features" / "manifest.json",
+        "manifest": manifest,
+    }
+
+
+@pytest.fixture(scope="session")
 def real_csv() -> Path:
     if not REAL_CSV.exists():
         pytest.skip(f"real data file {REAL_CSV} is not available")

@@ -1,15 +1,37 @@
-"""Replace a whole output folder at once, so readers never see half of one.
+"""Replace a whole output file or folder at once, so readers never see half of one.
 
-A stage writes into a hidden temporary sibling and calls :func:`replace_dir`; a retry or a
-rerun of the same run id then swaps in a complete new folder. Works on any POSIX file
-system shared by the Airflow workers and the Spark driver (a rename within one directory).
+A file is written under a temporary name beside it and renamed over it (:func:`atomic_file`);
+a folder is built in a hidden temporary sibling and swapped in by :func:`replace_dir`, so a
+retry or a rerun of the same run id replaces it whole. Works on any POSIX file system shared
+by the Airflow workers and the Spark driver (a rename within one directory).
 """
 
 from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text to ``path`` atomically."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
 
 
 def temporary_sibling(target: Path) -> Path:

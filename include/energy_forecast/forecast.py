@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from energy_forecast import columns as C
+from energy_forecast.atomic import atomic_file
 
 FORECAST_COLUMNS: tuple[str, ...] = ("household_id", "date", "predicted_kwh", "model")
 
@@ -43,7 +44,7 @@ def _features_of_next_day(spark: Any, validated_path: Path, pipeline_model: Path
     from pyspark.sql import functions as F
 
     history = spark.read.parquet(str(validated_path))
-    new_rows = next_day_rows(history.toPandas())
+    new_rows = next_day_rows(pd.read_parquet(validated_path))
     target_day = new_rows[C.DATE].iloc[0]
     combined = history.unionByName(spark.createDataFrame(new_rows, schema=history.schema))
     features = PipelineModel.load(str(pipeline_model)).transform(combined)
@@ -103,8 +104,8 @@ def forecast_next_day(
     if not np.all(np.isfinite(forecasts["predicted_kwh"])):
         raise ValueError(f"the {champion} forecasts contain NaN or infinity")
     forecasts["model"] = champion
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output_path.with_name(output_path.name + ".tmp")
-    forecasts.sort_values(C.HOUSEHOLD).loc[:, list(FORECAST_COLUMNS)].to_parquet(tmp, index=False)
-    tmp.replace(output_path)
+    with atomic_file(output_path) as tmp:
+        forecasts.sort_values(C.HOUSEHOLD).loc[:, list(FORECAST_COLUMNS)].to_parquet(
+            tmp, index=False
+        )
     return output_path

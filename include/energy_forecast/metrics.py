@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from energy_forecast.atomic import atomic_file, write_text
+
 #: Columns of every predictions Parquet file (one row per household and target day).
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "household_id",
@@ -66,17 +68,11 @@ def write_predictions(predictions: pd.DataFrame, path: Path) -> Path:
     missing = [c for c in PREDICTION_COLUMNS if c not in predictions.columns]
     if missing:
         raise ValueError(f"predictions lack columns {missing}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    predictions.loc[:, list(PREDICTION_COLUMNS)].to_parquet(tmp, index=False)
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        predictions.loc[:, list(PREDICTION_COLUMNS)].to_parquet(tmp, index=False)
     return path
 
 
 def write_json(payload: dict[str, Any], path: Path) -> Path:
     """Write JSON atomically (temp file + rename) so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
-    return path
+    return write_text(path, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")

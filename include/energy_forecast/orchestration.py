@@ -59,7 +59,6 @@ def spark_submit_conf() -> dict[str, str]:
         "spark.pyspark.python": python_for_workers(),
         "spark.pyspark.driver.python": sys.executable,
         "spark.ui.showConsoleProgress": "false",
-        "spark.sql.session.timeZone": "UTC",
     }
 
 

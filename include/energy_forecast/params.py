@@ -22,6 +22,21 @@ _TRAIN = TrainSettings()
 _BASELINE = BaselineSettings()
 
 
+def _bounded(
+    default: float, low: float, high: float, title: str, description: str, section: str
+) -> Param:
+    """A numeric Param with bounds; an ``int`` default makes it an integer field."""
+    return Param(
+        default,
+        type="integer" if isinstance(default, int) else "number",
+        minimum=low,
+        maximum=high,
+        title=title,
+        description=description,
+        section=section,
+    )
+
+
 def ingest_params() -> dict[str, Param]:
     section = "Data"
     return {
@@ -48,23 +63,13 @@ def ingest_params() -> dict[str, Param]:
             description="CSV with the Kaggle file's columns; used when source is 'local'.",
             section=section,
         ),
-        "synthetic_households": Param(
-            _INGEST.synthetic_households,
-            type="integer",
-            minimum=1,
-            maximum=1_000_000,
-            title="Synthetic households",
-            description="Households to generate when the source is synthetic.",
-            section=section,
+        "synthetic_households": _bounded(
+            _INGEST.synthetic_households, 1, 1_000_000, "Synthetic households",
+            "Households to generate when the source is synthetic.", section,
         ),
-        "synthetic_days": Param(
-            _INGEST.synthetic_days,
-            type="integer",
-            minimum=3,
-            maximum=3_650,
-            title="Synthetic days",
-            description="Days per household to generate when the source is synthetic.",
-            section=section,
+        "synthetic_days": _bounded(
+            _INGEST.synthetic_days, 3, 3_650, "Synthetic days",
+            "Days per household to generate when the source is synthetic.", section,
         ),
         "synthetic_seed": Param(
             _INGEST.synthetic_seed,
@@ -74,88 +79,39 @@ def ingest_params() -> dict[str, Param]:
             description="Seed of the synthetic generator; same seed, same data.",
             section=section,
         ),
-        "max_quarantine_fraction": Param(
-            _INGEST.max_quarantine_fraction,
-            type="number",
-            minimum=0,
-            maximum=1,
-            title="Max quarantined fraction",
-            description="Fail the run when more than this share of rows is quarantined.",
-            section=section,
+        "max_quarantine_fraction": _bounded(
+            _INGEST.max_quarantine_fraction, 0, 1, "Max quarantined fraction",
+            "Fail the run when more than this share of rows is quarantined.", section,
         ),
-    }
+    }  # fmt: skip
 
 
 def feature_params() -> dict[str, Param]:
     section = "Features"
     return {
-        "sequence_length": Param(
-            _FEATURES.sequence_length,
-            type="integer",
-            minimum=1,
-            maximum=365,
-            title="Sequence length (days)",
-            description="Previous calendar days each sequence holds.",
-            section=section,
+        "sequence_length": _bounded(
+            _FEATURES.sequence_length, 1, 365, "Sequence length (days)",
+            "Previous calendar days each sequence holds.", section,
         ),
-        "test_days": Param(
-            _FEATURES.test_days,
-            type="integer",
-            minimum=1,
-            maximum=365,
-            title="Test days",
-            description="Last dates held out for the final comparison.",
-            section=section,
+        "test_days": _bounded(
+            _FEATURES.test_days, 1, 365, "Test days",
+            "Last dates held out for the final comparison.", section,
         ),
-        "val_days": Param(
-            _FEATURES.val_days,
-            type="integer",
-            minimum=1,
-            maximum=365,
-            title="Validation days",
-            description="Dates before the test days used for early stopping and the champion.",
-            section=section,
+        "val_days": _bounded(
+            _FEATURES.val_days, 1, 365, "Validation days",
+            "Dates before the test days used for early stopping and the champion.", section,
         ),
-        "rows_per_row_group": Param(
-            _FEATURES.rows_per_row_group,
-            type="integer",
-            minimum=16,
-            maximum=1_000_000,
-            title="Rows per Parquet row group",
-            description="Smaller groups shard more evenly across training processes.",
-            section=section,
+        "rows_per_row_group": _bounded(
+            _FEATURES.rows_per_row_group, 16, 1_000_000, "Rows per Parquet row group",
+            "Smaller groups shard more evenly across training processes.", section,
         ),
-    }
-
-
-def _integer(default: int, low: int, high: int, title: str, description: str, section: str):
-    return Param(
-        default,
-        type="integer",
-        minimum=low,
-        maximum=high,
-        title=title,
-        description=description,
-        section=section,
-    )
-
-
-def _number(default: float, low: float, high: float, title: str, description: str, section: str):
-    return Param(
-        default,
-        type="number",
-        minimum=low,
-        maximum=high,
-        title=title,
-        description=description,
-        section=section,
-    )
+    }  # fmt: skip
 
 
 def train_params() -> dict[str, Param]:
     section = "LSTM training"
     return {
-        "num_processes": _integer(
+        "num_processes": _bounded(
             _TRAIN.num_processes, 1, 256, "Training processes",
             "DDP processes TorchDistributor launches.", section,
         ),
@@ -174,41 +130,41 @@ def train_params() -> dict[str, Param]:
             description="Empty: use CUDA when it is available; true/false forces it.",
             section=section,
         ),
-        "epochs": _integer(_TRAIN.epochs, 1, 1000, "Epochs", "Maximum epochs.", section),
-        "patience": _integer(
+        "epochs": _bounded(_TRAIN.epochs, 1, 1000, "Epochs", "Maximum epochs.", section),
+        "patience": _bounded(
             _TRAIN.patience, 1, 100, "Early-stopping patience",
             "Epochs without a better validation RMSE before training stops.", section,
         ),
-        "learning_rate": _number(
+        "learning_rate": _bounded(
             _TRAIN.learning_rate, 1e-6, 1.0, "Learning rate", "Adam learning rate.", section
         ),
-        "weight_decay": _number(
+        "weight_decay": _bounded(
             _TRAIN.weight_decay, 0.0, 1.0, "Weight decay", "AdamW weight decay.", section
         ),
-        "batch_size": _integer(
+        "batch_size": _bounded(
             _TRAIN.batch_size, 8, 65_536, "Batch size", "Rows per batch on each process.", section
         ),
-        "lstm_hidden_size": _integer(
+        "lstm_hidden_size": _bounded(
             _TRAIN.lstm_hidden_size, 1, 1024, "LSTM hidden size",
             "Hidden units of the LSTM over past days.", section,
         ),
-        "lstm_layers": _integer(
+        "lstm_layers": _bounded(
             _TRAIN.lstm_layers, 1, 8, "LSTM layers", "Stacked LSTM layers.", section
         ),
-        "static_hidden_size": _integer(
+        "static_hidden_size": _bounded(
             _TRAIN.static_hidden_size, 1, 1024, "Static branch size",
             "Hidden units of the feed-forward branch over static features.", section,
         ),
-        "head_hidden_size": _integer(
+        "head_hidden_size": _bounded(
             _TRAIN.head_hidden_size, 1, 1024, "Head size",
             "Hidden units of the head combining both branches.", section,
         ),
-        "dropout": _number(_TRAIN.dropout, 0.0, 0.9, "Dropout", "Dropout in the head.", section),
-        "loader_workers": _integer(
+        "dropout": _bounded(_TRAIN.dropout, 0.0, 0.9, "Dropout", "Dropout in the head.", section),
+        "loader_workers": _bounded(
             _TRAIN.loader_workers, 0, 16, "DataLoader workers",
             "Worker processes per training process reading Parquet row groups.", section,
         ),
-        "seed": _integer(
+        "seed": _bounded(
             _TRAIN.seed, 0, 2**31 - 1, "Seed",
             "Seed for weights, shuffling and XGBoost; same seed, same results.", section,
         ),
@@ -218,22 +174,22 @@ def train_params() -> dict[str, Param]:
 def baseline_params() -> dict[str, Param]:
     section = "XGBoost baseline"
     return {
-        "xgb_num_workers": _integer(
+        "xgb_num_workers": _bounded(
             _BASELINE.xgb_num_workers, 1, 256, "XGBoost workers",
             "Spark tasks training XGBoost (needs as many task slots).", section,
         ),
-        "xgb_max_depth": _integer(
+        "xgb_max_depth": _bounded(
             _BASELINE.xgb_max_depth, 1, 16, "Max tree depth", "Depth of each tree.", section
         ),
-        "xgb_n_estimators": _integer(
+        "xgb_n_estimators": _bounded(
             _BASELINE.xgb_n_estimators, 1, 10_000, "Boosting rounds",
             "Upper bound on trees; early stopping usually ends sooner.", section,
         ),
-        "xgb_learning_rate": _number(
+        "xgb_learning_rate": _bounded(
             _BASELINE.xgb_learning_rate, 1e-4, 1.0, "XGBoost learning rate",
             "Shrinkage per boosting round.", section,
         ),
-        "xgb_early_stopping_rounds": _integer(
+        "xgb_early_stopping_rounds": _bounded(
             _BASELINE.xgb_early_stopping_rounds, 1, 1000, "Early-stopping rounds",
             "Rounds without a better validation RMSE before boosting stops.", section,
         ),

@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 #: Settings that keep a single-machine session light; a cluster's own defaults win elsewhere.
 _LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
-    "spark.sql.shuffle.partitions": "8",
-    "spark.sql.session.timeZone": "UTC",
     "spark.driver.memory": "4g",
 }
+#: 200 shuffle partitions (Spark's default) cost more than the work itself on one machine.
+_LOCAL_SHUFFLE_PARTITIONS = "8"
 
 
 def python_for_workers() -> str:
@@ -48,7 +48,6 @@ def get_session(app_name: str, master: str | None = None) -> SparkSession:
                 builder = builder.config(key, value)
     spark = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
     if spark.sparkContext.master.startswith("local"):
-        # Set under spark-submit too, where the master came from the command line: 200
-        # shuffle partitions cost more than the work itself on one machine.
-        spark.conf.set("spark.sql.shuffle.partitions", _LOCAL_CONF["spark.sql.shuffle.partitions"])
+        # Also under spark-submit, where the master came from the command line.
+        spark.conf.set("spark.sql.shuffle.partitions", _LOCAL_SHUFFLE_PARTITIONS)
     return spark

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,32 +11,11 @@ import pandas as pd
 import pytest
 
 from energy_forecast.forecast import FORECAST_COLUMNS, next_day_rows
-from energy_forecast.settings import BaselineSettings, FeatureSettings
+from energy_forecast.settings import BaselineSettings
+from tests.builders import START, validated_frame
 
-FEATURES = FeatureSettings(sequence_length=3, test_days=1, val_days=1, rows_per_row_group=64)
 HOUSEHOLDS, DAYS = 40, 7
-START = date(2025, 4, 1)
 LAST_DAY = START + timedelta(days=DAYS - 1)
-
-
-def _validated(households: int = HOUSEHOLDS, days: int = DAYS, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        [
-            {
-                "household_id": f"H{h:05d}",
-                "date": START + timedelta(days=d),
-                "day_of_week": (START + timedelta(days=d)).strftime("%A"),
-                "energy_kwh": float(rng.uniform(1, 15)),
-                "household_size": int(rng.integers(1, 6)),
-                "avg_temperature_c": float(rng.uniform(10, 30)),
-                "has_ac": bool(h % 2),
-                "peak_hours_usage_kwh": float(rng.uniform(0.5, 4)),
-            }
-            for h in range(households)
-            for d in range(days)
-        ]
-    )
 
 
 # --- next_day_rows (pandas only) -------------------------------------------------------------
@@ -44,7 +23,7 @@ def _validated(households: int = HOUSEHOLDS, days: int = DAYS, seed: int = 0) ->
 
 def _household_1_stops_a_day_early() -> pd.DataFrame:
     """Three households over four days; H00001 lacks the last day. Rows shuffled."""
-    validated = _validated(households=3, days=4)
+    validated = validated_frame(households=3, days=4)
     dropped = (validated["household_id"] == "H00001") & (
         validated["date"] == START + timedelta(days=3)
     )
@@ -89,28 +68,20 @@ def test_next_day_rows_carry_each_households_last_temperature_size_and_ac() -> N
 
 def test_next_day_rows_refuse_an_empty_data_set() -> None:
     with pytest.raises(ValueError, match="empty"):
-        next_day_rows(_validated().iloc[:0])
+        next_day_rows(validated_frame().iloc[:0])
 
 
 # --- forecast_next_day (Spark) ---------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def run(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Validated data, the fitted features and their manifest, built once for the module."""
-    from energy_forecast.features.app import run_preprocess
-
-    root = tmp_path_factory.mktemp("forecast")
-    validated = root / "validated.parquet"
-    _validated().to_parquet(validated, index=False)
-    manifest = run_preprocess(spark, validated, root / "features", FEATURES)
+def run(small_features: dict) -> dict[str, Any]:
+    """Validated data, the fitted features and their manifest, shared with other modules."""
+    manifest = small_features["manifest"]
     return {
-        "root": root,
-        "validated": validated,
-        "manifest_path": root / "features" / "manifest.json",
+        **small_features,
         "pipeline_model": Path(manifest["pipeline_model"]),
         "scale": manifest["scaler"][manifest["target_kwh"]],
-        "manifest": manifest,
     }
 
 

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from pandera.typing import Series
 
 from energy_forecast import columns as c
+from energy_forecast.atomic import atomic_file
 
 #: English day names by ``date.weekday()``; independent of the machine's locale.
 DAY_NAMES: tuple[str, ...] = (
@@ -72,8 +73,6 @@ def write_validated(frame: pd.DataFrame, path: Path) -> Path:
     # Without pandas' metadata every reader (Spark, pandas, polars) sees plain Arrow types,
     # not the pandas extension dtypes this frame happened to use in memory.
     table = table.replace_schema_metadata(None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        pq.write_table(table, tmp)
     return path

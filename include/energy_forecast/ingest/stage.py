@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from energy_forecast import columns as c
+from energy_forecast.atomic import atomic_file
 from energy_forecast.ingest.errors import QuarantineLimitError
 from energy_forecast.ingest.raw import read_raw_csv
 from energy_forecast.ingest.schema import write_validated
@@ -69,10 +70,8 @@ def run_download(settings: IngestSettings, layout: RunLayout) -> dict[str, str]:
 
 def write_quarantine(quarantine: pd.DataFrame, path: Path) -> Path:
     """Write the quarantined rows as CSV (header only when there are none), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    quarantine.to_csv(tmp, index=False, lineterminator="\n")
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        quarantine.to_csv(tmp, index=False, lineterminator="\n")
     return path
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from energy_forecast import columns as c
+from energy_forecast.atomic import atomic_file
 from energy_forecast.ingest.schema import DAY_NAMES
 
 START_DATE = date(2025, 4, 1)
@@ -92,10 +93,8 @@ def generate_synthetic(
 def write_synthetic_csv(path: Path, households: int, days: int, seed: int) -> Path:
     """Write :func:`generate_synthetic` to ``path`` (atomically); same seed, same bytes."""
     frame = generate_synthetic(households, days, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False, lineterminator="\n")
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n")
     return path
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from energy_forecast.atomic import atomic_file
 from energy_forecast.columns import DATE, ENERGY, HOUSEHOLD
 from energy_forecast.report.predictions import (
     ACTUAL_COL,
@@ -152,8 +153,6 @@ def _sample(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
 
 def _save(figure: Figure, path: Path) -> Path:
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    figure.savefig(tmp, format="png")
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        figure.savefig(tmp, format="png")
     return path

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from energy_forecast.atomic import write_text
 from energy_forecast.columns import DATE, ENERGY, HOUSEHOLD
 from energy_forecast.metrics import metrics_by_split, write_json, write_predictions
 from energy_forecast.report import plots
@@ -109,8 +110,8 @@ def run_report(
         ),
         output_dir / METRICS_FILE,
     )
-    md_path = _write_text(output_dir / REPORT_MD, render_markdown(content))
-    html_path = _write_text(output_dir / REPORT_HTML, render_html(content))
+    md_path = write_text(output_dir / REPORT_MD, render_markdown(content))
+    html_path = write_text(output_dir / REPORT_HTML, render_html(content))
 
     champion = comparison.champion
     log.info("Model comparison (kWh):\n%s", format_metrics_table(metrics, champion))
@@ -227,14 +228,6 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
     return value
-
-
-def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 def _short(value: float) -> str:

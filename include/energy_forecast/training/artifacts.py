@@ -9,12 +9,12 @@ place, so a reader (or a retried task) never sees half a file.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from energy_forecast.atomic import atomic_file, write_text
 from energy_forecast.training.model import LSTMConfig, LSTMRegressor
 
 MODEL_FILE = "model.pt"
@@ -23,30 +23,16 @@ HISTORY_FILE = "history.json"
 SNAPSHOT_FILE = "checkpoint.pt"
 
 
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
 def save_atomic(payload: Any, path: Path) -> Path:
     """``torch.save`` to a temporary file, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def write_text_atomic(text: str, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        torch.save(payload, tmp)
     return path
 
 
 def save_model(state_dict: dict[str, torch.Tensor], config: LSTMConfig, output_dir: Path) -> Path:
     """Write ``model.pt`` and ``model_config.json``; returns the model path."""
-    write_text_atomic(config.to_json(), output_dir / CONFIG_FILE)
+    write_text(output_dir / CONFIG_FILE, config.to_json())
     return save_atomic(
         {k: v.detach().cpu() for k, v in state_dict.items()}, output_dir / MODEL_FILE
     )
@@ -62,7 +48,7 @@ def load_model(output_dir: Path, device: torch.device | str = "cpu") -> LSTMRegr
 
 
 def write_history(history: list[dict[str, Any]], output_dir: Path) -> Path:
-    return write_text_atomic(json.dumps(history, indent=2) + "\n", output_dir / HISTORY_FILE)
+    return write_text(output_dir / HISTORY_FILE, json.dumps(history, indent=2) + "\n")
 
 
 def read_history(output_dir: Path) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -12,47 +11,20 @@ import pandas as pd
 import pytest
 
 from energy_forecast.metrics import PREDICTION_COLUMNS
-from energy_forecast.settings import BaselineSettings, FeatureSettings
+from energy_forecast.settings import BaselineSettings
 
 pytestmark = pytest.mark.spark
 
-FEATURES = FeatureSettings(sequence_length=3, test_days=1, val_days=1, rows_per_row_group=64)
 SETTINGS = BaselineSettings(xgb_n_estimators=20, xgb_early_stopping_rounds=5)
-HOUSEHOLDS, DAYS = 40, 7
+HOUSEHOLDS = 40  # the size of the shared small_features fixture
 MASTER = "local[2]"
 KEY = ["household_id", "date"]
 
 
-def _validated(path: Path, seed: int = 0) -> None:
-    rng = np.random.default_rng(seed)
-    start = date(2025, 4, 1)
-    pd.DataFrame(
-        [
-            {
-                "household_id": f"H{h:05d}",
-                "date": start + timedelta(days=d),
-                "day_of_week": (start + timedelta(days=d)).strftime("%A"),
-                "energy_kwh": float(rng.uniform(1, 15)),
-                "household_size": int(rng.integers(1, 6)),
-                "avg_temperature_c": float(rng.uniform(10, 30)),
-                "has_ac": bool(h % 2),
-                "peak_hours_usage_kwh": float(rng.uniform(0.5, 4)),
-            }
-            for h in range(HOUSEHOLDS)
-            for d in range(DAYS)
-        ]
-    ).to_parquet(path, index=False)
-
-
 @pytest.fixture(scope="module")
-def manifest_path(spark, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from energy_forecast.features.app import run_preprocess
-
-    root = tmp_path_factory.mktemp("xgb_features")
-    _validated(root / "validated.parquet")
-    manifest = run_preprocess(spark, root / "validated.parquet", root / "features", FEATURES)
-    assert manifest["splits"]["train"]["row_groups"] >= 2
-    return root / "features" / "manifest.json"
+def manifest_path(small_features: dict) -> Path:
+    assert small_features["manifest"]["splits"]["train"]["row_groups"] >= 2
+    return small_features["manifest_path"]
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from energy_forecast.settings import FeatureSettings
+from tests.builders import validated_frame
 
 pytestmark = pytest.mark.spark
 
@@ -18,23 +17,7 @@ SETTINGS = FeatureSettings(sequence_length=3, test_days=1, val_days=1, rows_per_
 
 
 def _validated(path: Path, households: int = 6, days: int = 6, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = [
-        {
-            "household_id": f"H{h:05d}",
-            "date": date(2025, 4, 1) + timedelta(days=d),
-            "day_of_week": "Monday",
-            "energy_kwh": float(rng.uniform(1, 15)),
-            "household_size": int(rng.integers(1, 6)),
-            "avg_temperature_c": float(rng.uniform(10, 30)),
-            "has_ac": bool(h % 2),
-            "peak_hours_usage_kwh": float(rng.uniform(0.5, 4)),
-        }
-        for h in range(households)
-        for d in range(days)
-        if not (h == 0 and d == 2)  # household 0 misses a day
-    ]
-    frame = pd.DataFrame(rows)
+    frame = validated_frame(households, days, seed, missing={(0, 2)})  # household 0 misses a day
     frame.to_parquet(path, index=False)
     return frame
 
