@@ -1,9 +1,11 @@
-# The two commands a fresh machine needs: `make run` and `make test` (see README).
+# The commands a fresh machine needs: `make run`, `make test`, `make serve`/`make stop` (README).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test serve stop install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +15,14 @@ $(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt $(CHROMIUM)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# The deployment test drives Debian's Chromium with Playwright (whose own browser download
+# needs the internet); installing a system package needs root, as on CI.
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -31,6 +38,14 @@ test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## Start the deployed topology as local processes (Postgres on 127.0.0.1:5432 must be up):
+## a Spark master and worker, Airflow's API server/UI, scheduler and DAG processor.
+serve: install
+	$(BIN)/python -m deploy.topology serve
+
+stop:
+	$(BIN)/python -m deploy.topology stop
 
 clean:
 	rm -rf .airflow artifacts

@@ -20,8 +20,10 @@ Consumption* data set. Each task hands the next one **paths**, never data:
    for every household, swapped atomically into `artifacts/energy_forecast/champion/`
    (the `energy_forecast_champion` Asset).
 
-Every artifact of a run lives in `artifacts/energy_forecast/<run_id>/`. Params are grouped
-by stage in the trigger form; their defaults run on one machine.
+Every artifact of a run lives in `artifacts/energy_forecast/<run_id>/`; the run's page has a
+**Report** tab (the `energy_forecast_reports` plugin). Params are grouped by stage in the
+trigger form; their defaults run on one machine. Nothing machine-specific is decided here:
+interpreter, application file, artifacts root and Spark resources are resolved on the worker.
 """
 
 from __future__ import annotations
@@ -30,14 +32,10 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-import energy_forecast.features.app as preprocess_app
 from energy_forecast.assets import CHAMPION
-from energy_forecast.orchestration import (
-    CheckedSparkSubmitOperator,
-    application_path,
-    spark_submit_conf,
-)
+from energy_forecast.orchestration import CheckedSparkSubmitOperator, apply_train_timeout
 from energy_forecast.params import all_params
+from energy_forecast.settings import TASK_TIMEOUTS, TrainSettings
 
 
 @dag(
@@ -52,7 +50,7 @@ from energy_forecast.params import all_params
     doc_md=__doc__,
 )
 def energy_forecast():
-    @task
+    @task(execution_timeout=TASK_TIMEOUTS["download"])
     def download() -> dict[str, str]:
         from energy_forecast.stages import download_stage
 
@@ -62,8 +60,8 @@ def energy_forecast():
     preprocess = CheckedSparkSubmitOperator(
         task_id="preprocess",
         name="energy-forecast-preprocess",
-        application=application_path(preprocess_app.__file__),
-        conf=spark_submit_conf(),
+        application_module="energy_forecast.features.app",
+        execution_timeout=TASK_TIMEOUTS["preprocess"],
         application_args=[
             "--validated", "{{ ti.xcom_pull(task_ids='download')['validated'] }}",
             "--output-dir", "{{ ti.xcom_pull(task_ids='download')['features_dir'] }}",
@@ -74,44 +72,47 @@ def energy_forecast():
         ],
     )  # fmt: skip
 
-    @task
+    @task(execution_timeout=TASK_TIMEOUTS["check_features"])
     def check_features(raw: dict[str, str]) -> dict[str, str]:
         from energy_forecast.stages import check_features_stage
 
         return check_features_stage(raw)
 
-    @task
+    @task(execution_timeout=TrainSettings().execution_timeout, pre_execute=apply_train_timeout)
     def train(features: dict[str, str]) -> dict[str, str]:
-        from energy_forecast.orchestration import spark_master
+        from energy_forecast.orchestration import spark_connection
         from energy_forecast.stages import train_stage
 
         context = get_current_context()
-        return train_stage(context["run_id"], context["params"], features, spark_master())
+        return train_stage(context["run_id"], context["params"], features, spark_connection())
 
-    @task
+    @task(execution_timeout=TASK_TIMEOUTS["baseline"])
     def baseline(features: dict[str, str]) -> dict[str, str]:
-        from energy_forecast.orchestration import spark_master
+        from energy_forecast.orchestration import spark_connection
         from energy_forecast.stages import baseline_stage
 
         context = get_current_context()
-        return baseline_stage(context["run_id"], context["params"], features, spark_master())
+        return baseline_stage(context["run_id"], context["params"], features, spark_connection())
 
-    @task
+    @task(execution_timeout=TASK_TIMEOUTS["report"])
     def report(raw, features, lstm, xgboost) -> dict[str, str]:
         from energy_forecast.stages import report_stage
 
         context = get_current_context()
         return report_stage(context["run_id"], context["params"], raw, features, lstm, xgboost)
 
-    @task(outlets=[CHAMPION])
+    @task(outlets=[CHAMPION], execution_timeout=TASK_TIMEOUTS["publish"])
     def publish(raw, features, lstm, xgboost, comparison) -> dict[str, str]:
-        from energy_forecast.orchestration import spark_master
+        from energy_forecast.orchestration import spark_connection
         from energy_forecast.stages import publish_stage
 
         context = get_current_context()
-        return publish_stage(
-            context["run_id"], raw, features, lstm, xgboost, comparison, spark_master()
-        )
+        published = publish_stage(
+            context["run_id"], context["params"], raw, features, lstm, xgboost, comparison,
+            spark_connection(),
+        )  # fmt: skip
+        context["outlet_events"][CHAMPION].extra = published
+        return published
 
     raw = download()
     features = check_features(raw)

@@ -1,10 +1,12 @@
-"""Airflow Assets this project produces; other DAGs can be scheduled on them."""
+"""Airflow Assets this project produces; other DAGs can be scheduled on them.
+
+The URI is a logical name, the same for every DAG processor: where the champion really lies
+(the worker's artifacts root) travels in each asset event's ``extra``.
+"""
 
 from __future__ import annotations
 
 from airflow.sdk import Asset
 
-from energy_forecast.publish import CHAMPION_DIR
-
 #: Updated when a run publishes a new champion model, its forecasts and report.
-CHAMPION = Asset(name="energy_forecast_champion", uri=CHAMPION_DIR.as_uri())
+CHAMPION = Asset(name="energy_forecast_champion", uri="energy-forecast://energy_forecast/champion")

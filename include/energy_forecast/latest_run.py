@@ -7,21 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from energy_forecast.paths import ARTIFACTS_ROOT, DAG_ID, RunLayout
+from energy_forecast.paths import CHAMPION_FOLDER, DAG_ID, RunLayout, artifacts_root
 
 
-def latest_run(root: Path = ARTIFACTS_ROOT) -> RunLayout | None:
+def latest_run(root: Path | None = None) -> RunLayout | None:
     """The most recently modified run folder, if any run has written one."""
-    runs_dir = root / DAG_ID
+    runs_dir = (root or artifacts_root()) / DAG_ID
     runs = [p for p in runs_dir.glob("*") if p.is_dir() and not p.name.startswith(".")]
-    runs = [p for p in runs if p.name != "champion"]
+    runs = [p for p in runs if p.name != CHAMPION_FOLDER]
     return RunLayout(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
 
 
 def main() -> None:
     layout = latest_run()
     if layout is None:
-        print(f"no run found under {ARTIFACTS_ROOT / DAG_ID}")
+        print(f"no run found under {artifacts_root() / DAG_ID}")
         return
     print(f"run folder: {layout.run_dir}")
     for label, path in [

@@ -13,6 +13,8 @@ from energy_forecast.settings import (
     BaselineSettings,
     FeatureSettings,
     IngestSettings,
+    SparkResources,
+    SparkSettings,
     TrainSettings,
 )
 
@@ -20,6 +22,8 @@ _INGEST = IngestSettings()
 _FEATURES = FeatureSettings()
 _TRAIN = TrainSettings()
 _BASELINE = BaselineSettings()
+_SPARK = SparkSettings()
+_RESOURCES = SparkResources()
 
 
 def _bounded(
@@ -58,9 +62,10 @@ def ingest_params() -> dict[str, Param]:
         ),
         "local_csv_path": Param(
             _INGEST.local_csv_path,
-            type="string",
+            type=["null", "string"],  # the UI form marks an empty "string" Param as missing
             title="Local CSV path",
-            description="CSV with the Kaggle file's columns; used when source is 'local'.",
+            description="CSV with the Kaggle file's columns, inside the worker's data roots "
+            "(ENERGY_FORECAST_DATA_ROOTS); required when source is 'local', ignored otherwise.",
             section=section,
         ),
         "synthetic_households": _bounded(
@@ -168,6 +173,11 @@ def train_params() -> dict[str, Param]:
             _TRAIN.seed, 0, 2**31 - 1, "Seed",
             "Seed for weights, shuffling and XGBoost; same seed, same results.", section,
         ),
+        "epoch_timeout_minutes": _bounded(
+            _TRAIN.epoch_timeout_minutes, 0.1, 600.0, "Epoch time limit (minutes)",
+            "A rank stuck longer than this in one epoch fails the try; the train task's "
+            "timeout is 10 minutes plus epochs times this.", section,
+        ),
     }  # fmt: skip
 
 
@@ -196,5 +206,38 @@ def baseline_params() -> dict[str, Param]:
     }  # fmt: skip
 
 
+def spark_params() -> dict[str, Param]:
+    section = "Spark resources"
+    memory = {"type": ["null", "string"], "pattern": r"^[0-9]+[kmgtKMGT]?$", "section": section}
+    fallback = "Empty: the spark_default connection's extra {key!r}, else {default}."
+    return {
+        "spark_driver_memory": Param(
+            _SPARK.spark_driver_memory,
+            title="Driver memory",
+            description="JVM heap of each Spark driver, e.g. 4g. "
+            + fallback.format(key="driver_memory", default=_RESOURCES.driver_memory),
+            **memory,
+        ),
+        "spark_executor_memory": Param(
+            _SPARK.spark_executor_memory,
+            title="Executor memory",
+            description="Heap of each executor on a cluster, e.g. 2g. "
+            + fallback.format(key="executor_memory", default=_RESOURCES.executor_memory),
+            **memory,
+        ),
+        "spark_cores": Param(
+            _SPARK.spark_cores,
+            type=["null", "integer"],
+            minimum=1,
+            maximum=1024,
+            title="Cores for preprocess and publish",
+            description="spark.cores.max of those applications (train holds num_processes, "
+            "the baseline xgb_num_workers). "
+            + fallback.format(key="cores", default=_RESOURCES.cores),
+            section=section,
+        ),
+    }
+
+
 def all_params() -> dict[str, Param]:
-    return ingest_params() | feature_params() | train_params() | baseline_params()
+    return ingest_params() | feature_params() | train_params() | baseline_params() | spark_params()

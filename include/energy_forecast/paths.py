@@ -1,4 +1,8 @@
-"""Where artifacts live: the environment-derived root, read once, and each run's layout.
+"""Where artifacts and input data live, and each run's layout.
+
+The roots come from the environment of the process that *uses* them (an Airflow worker, the
+Spark driver, the API server's plugin), read when asked, never when a module is imported:
+a DAG processor with another environment must not bake its own folders into the DAG.
 
 Every stage asks a :class:`RunLayout` for its paths, so the folder structure is written down
 in exactly one place and two stages can never disagree about where a file is.
@@ -8,16 +12,60 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 DAG_ID = "energy_forecast"
+CHAMPION_FOLDER = "champion"
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-#: Root of all run folders; a shared volume or mount on a real deployment.
-ARTIFACTS_ROOT = Path(os.environ.get("ENERGY_FORECAST_ARTIFACTS", _PROJECT_ROOT / "artifacts"))
+#: Environment variable naming the root of all run folders (a shared volume when deployed).
+ARTIFACTS_ENV = "ENERGY_FORECAST_ARTIFACTS"
+#: Environment variable listing the folders (``os.pathsep``-separated) a local CSV may be in.
+DATA_ROOTS_ENV = "ENERGY_FORECAST_DATA_ROOTS"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class PathOutsideRootsError(ValueError):
+    """A user-supplied path points outside every folder it is allowed to reach."""
+
+
+def artifacts_root() -> Path:
+    """Root of all run folders: ``$ENERGY_FORECAST_ARTIFACTS``, else ``<project>/artifacts``."""
+    return Path(os.environ.get(ARTIFACTS_ENV) or _PROJECT_ROOT / "artifacts").resolve()
+
+
+def champion_dir(root: Path | None = None) -> Path:
+    """The published champion's folder under the artifacts root."""
+    return (root or artifacts_root()) / DAG_ID / CHAMPION_FOLDER
+
+
+def data_roots() -> list[Path]:
+    """Folders ``local_csv_path`` may point into: ``$ENERGY_FORECAST_DATA_ROOTS``, else
+    ``<project>/data``."""
+    configured = os.environ.get(DATA_ROOTS_ENV, "")
+    roots = [Path(p) for p in configured.split(os.pathsep) if p.strip()]
+    return [p.expanduser().resolve() for p in roots or [_PROJECT_ROOT / "data"]]
+
+
+def resolve_inside(candidate: str | Path, roots: Sequence[Path], what: str = "path") -> Path:
+    """``candidate`` resolved (symlinks and ``..`` included) if it lies inside one of ``roots``.
+
+    A relative ``candidate`` is taken relative to each root in turn. The error names the
+    roots and the offending path, never anything read from it.
+    """
+    raw = Path(candidate).expanduser()
+    for root in roots:
+        root = Path(root).resolve()
+        resolved = (raw if raw.is_absolute() else root / raw).resolve()
+        if resolved.is_relative_to(root):
+            return resolved
+    allowed = ", ".join(str(r) for r in roots) or "(none configured)"
+    raise PathOutsideRootsError(
+        f"{what} {str(candidate)!r} is outside the allowed roots: {allowed}"
+    )
 
 
 def safe_run_id(run_id: str) -> str:
@@ -39,7 +87,7 @@ class RunLayout:
 
     @classmethod
     def for_run(cls, run_id: str, root: Path | None = None) -> RunLayout:
-        return cls((root or ARTIFACTS_ROOT) / DAG_ID / safe_run_id(run_id))
+        return cls((root or artifacts_root()) / DAG_ID / safe_run_id(run_id))
 
     # download
     @property
@@ -88,3 +136,7 @@ class RunLayout:
     @property
     def report_dir(self) -> Path:
         return self.run_dir / "report"
+
+    @property
+    def report_html(self) -> Path:
+        return self.report_dir / "report.html"

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from energy_forecast.atomic import replace_dir, temporary_sibling
-from energy_forecast.paths import ARTIFACTS_ROOT, DAG_ID
+from energy_forecast.paths import champion_dir
 
-CHAMPION_DIR = ARTIFACTS_ROOT / DAG_ID / "champion"
 FORECASTS_FILE = "forecasts.parquet"
 CHAMPION_FILE = "champion.json"
 
@@ -37,9 +36,11 @@ def publish_champion(
     report_dir: Path,
     write_forecasts: Callable[[Path], Path],
     summary: dict[str, Any],
-    destination: Path = CHAMPION_DIR,
+    destination: Path | None = None,
 ) -> dict[str, str]:
-    """Build the champion folder beside ``destination`` and replace it whole."""
+    """Build the champion folder beside ``destination`` (default: the artifacts root's
+    champion folder) and replace it whole."""
+    destination = destination or champion_dir()
     missing = [str(p) for p in [*model_files, pipeline_model, report_dir] if not p.exists()]
     if missing:
         raise FileNotFoundError(f"cannot publish, missing artifacts: {missing}")

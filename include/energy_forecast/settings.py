@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal, Self
 
 Source = Literal["auto", "kaggle", "local", "synthetic"]
@@ -31,7 +32,7 @@ class IngestSettings(_FromParams):
 
     source: Source = "auto"
     kaggle_handle: str = "samxsam/household-energy-consumption/versions/1"
-    local_csv_path: str = ""
+    local_csv_path: str | None = None  # inside $ENERGY_FORECAST_DATA_ROOTS (see paths)
     synthetic_households: int = 12_857  # as many as the real file
     synthetic_days: int = 7
     synthetic_seed: int = 42
@@ -43,7 +44,10 @@ class IngestSettings(_FromParams):
         if not 0.0 <= self.max_quarantine_fraction <= 1.0:
             raise ValueError("max_quarantine_fraction must be within [0, 1]")
         if self.source == "local" and not self.local_csv_path:
-            raise ValueError("source='local' needs local_csv_path")
+            raise ValueError(
+                "source='local' needs local_csv_path: the path of a CSV file inside one of the "
+                "folders listed in ENERGY_FORECAST_DATA_ROOTS"
+            )
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,9 @@ class TrainSettings(_FromParams):
     dropout: float = 0.0
     loader_workers: int = 0
     seed: int = 42
+    #: Bound on one epoch, collectives included: a rank stuck in an all-reduce fails the
+    #: try after this long instead of holding every later run (max_active_runs=1).
+    epoch_timeout_minutes: float = 2.0
 
     def __post_init__(self) -> None:
         if self.num_processes < 1:
@@ -93,6 +100,19 @@ class TrainSettings(_FromParams):
             raise ValueError("epochs and batch_size must be >= 1")
         if self.learning_rate <= 0:
             raise ValueError("learning_rate must be > 0")
+        if self.epoch_timeout_minutes <= 0:
+            raise ValueError("epoch_timeout_minutes must be > 0")
+
+    @property
+    def execution_timeout(self) -> timedelta:
+        """The train task's bound: start-up and evaluation, plus every epoch at its limit."""
+        return _TRAIN_OVERHEAD + timedelta(minutes=self.epochs * self.epoch_timeout_minutes)
+
+    @property
+    def spark_cores(self) -> int:
+        """Cores the training application holds: one task slot per rank on the cluster path,
+        none of its own in local mode (the ranks run beside the driver)."""
+        return 1 if self.local_mode else self.num_processes
 
 
 @dataclass(frozen=True)
@@ -105,3 +125,67 @@ class BaselineSettings(_FromParams):
     xgb_learning_rate: float = 0.05
     xgb_early_stopping_rounds: int = 30
     seed: int = 42
+
+
+@dataclass(frozen=True)
+class SparkResources:
+    """What one Spark application asks of the cluster; the built-in defaults fit one 2-core
+    machine running the preprocess, train and baseline applications side by side."""
+
+    driver_memory: str = "2g"
+    executor_memory: str = "2g"
+    cores: int = 2
+
+    def conf(self, cores: int | None = None) -> dict[str, str]:
+        """Spark properties declaring these resources (``cores`` overrides the default).
+
+        ``spark.cores.max`` matters most: without it an application takes every free core of
+        a standalone cluster and the next one waits with none. Shuffles get a few partitions
+        per core: Spark's default of 200 tasks cost more than the work on this data.
+        """
+        cores = cores or self.cores
+        return {
+            "spark.driver.memory": self.driver_memory,
+            "spark.executor.memory": self.executor_memory,
+            "spark.cores.max": str(cores),
+            "spark.sql.shuffle.partitions": str(max(_MIN_SHUFFLE_PARTITIONS, 4 * cores)),
+        }
+
+
+@dataclass(frozen=True)
+class SparkSettings(_FromParams):
+    """Per-run overrides of Spark resources; ``None`` defers to the ``spark_default``
+    connection's extras (``driver_memory``, ``executor_memory``, ``cores``), then to
+    :class:`SparkResources`' defaults."""
+
+    spark_driver_memory: str | None = None
+    spark_executor_memory: str | None = None
+    spark_cores: int | None = None
+
+    def resources(self, connection_extras: Mapping[str, Any]) -> SparkResources:
+        built_in = SparkResources()
+        return SparkResources(
+            driver_memory=self.spark_driver_memory
+            or connection_extras.get("driver_memory")
+            or built_in.driver_memory,
+            executor_memory=self.spark_executor_memory
+            or connection_extras.get("executor_memory")
+            or built_in.executor_memory,
+            cores=int(self.spark_cores or connection_extras.get("cores") or built_in.cores),
+        )
+
+
+_TRAIN_OVERHEAD = timedelta(minutes=10)
+_MIN_SHUFFLE_PARTITIONS = 8
+
+#: Upper bounds on the other tasks' run time at the data sizes this project targets; a hung
+#: Spark job fails its try instead of blocking every later run. Train's follows its Params
+#: (:attr:`TrainSettings.execution_timeout`).
+TASK_TIMEOUTS: dict[str, timedelta] = {
+    "download": timedelta(minutes=30),
+    "preprocess": timedelta(minutes=60),
+    "check_features": timedelta(minutes=5),
+    "baseline": timedelta(minutes=60),
+    "report": timedelta(minutes=30),
+    "publish": timedelta(minutes=30),
+}

@@ -1,15 +1,19 @@
-"""One way to start Spark, used by the Spark applications, the training task and the tests.
+"""One way to start Spark, used by the Spark applications, the tasks and the tests.
 
 Spark's Python workers otherwise run the first ``python3`` on PATH, which lacks this
 project's dependencies; pointing them at the interpreter running this code fixes that
-for local mode and for clusters whose nodes share the image.
+for local mode and for clusters whose nodes share the image. Everything here is read from
+the process that starts Spark (an Airflow worker), never from the one that parsed the DAG.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -23,9 +27,42 @@ _LOCAL_CONF: dict[str, str] = {
 _LOCAL_SHUFFLE_PARTITIONS = "8"
 
 
+@dataclass(frozen=True)
+class SparkConnection:
+    """The master URL and the deployment-wide extras of the ``spark_default`` connection.
+
+    Extras this project reads: ``driver_memory``, ``executor_memory``, ``cores`` (defaults
+    for every application, see ``settings.SparkSettings``) and ``master_web_ui`` (the
+    standalone master's web UI, used to name who holds the cluster's cores).
+    """
+
+    master: str
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def master_web_ui(self) -> str | None:
+        return self.extras.get("master_web_ui")
+
+
 def python_for_workers() -> str:
     """The interpreter Spark's Python workers should run."""
     return os.environ.get("PYSPARK_PYTHON", sys.executable)
+
+
+def log4j_config_url() -> str:
+    """The packaged log4j2 configuration: WARN from the first line, level in every line."""
+    return (resources.files("energy_forecast") / "log4j2.properties").as_uri()
+
+
+def driver_conf() -> dict[str, str]:
+    """Spark properties every driver of this project needs, resolved in this process."""
+    return {
+        "spark.pyspark.python": python_for_workers(),
+        "spark.pyspark.driver.python": sys.executable,
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j_config_url()}",
+        "spark.sql.session.timeZone": "UTC",
+    }
 
 
 def configure_environment() -> None:
@@ -35,18 +72,27 @@ def configure_environment() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 
-def get_session(app_name: str, master: str | None = None) -> SparkSession:
-    """Return a SparkSession; ``master=None`` keeps what spark-submit already configured."""
+def get_session(
+    app_name: str, master: str | None = None, conf: Mapping[str, str] | None = None
+) -> SparkSession:
+    """Return a SparkSession; ``master=None`` keeps what spark-submit already configured.
+
+    ``conf`` declares the application's resources (see ``settings.SparkResources``); on a
+    local master the single-machine settings win over it.
+    """
     from pyspark.sql import SparkSession
 
     configure_environment()
     builder = SparkSession.builder.appName(app_name)
     if master is not None:
-        builder = builder.master(master)
+        settings = {**driver_conf(), **(conf or {})}
         if master.startswith("local"):
-            for key, value in _LOCAL_CONF.items():
-                builder = builder.config(key, value)
-    spark = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+            settings.update(_LOCAL_CONF)
+        builder = builder.master(master)
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
     if spark.sparkContext.master.startswith("local"):
         # Also under spark-submit, where the master came from the command line.
         spark.conf.set("spark.sql.shuffle.partitions", _LOCAL_SHUFFLE_PARTITIONS)

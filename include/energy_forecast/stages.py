@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from energy_forecast.paths import RunLayout
-from energy_forecast.settings import IngestSettings
+from energy_forecast.settings import IngestSettings, SparkSettings
+from energy_forecast.spark import SparkConnection
 
 
 def download_stage(run_id: str, params: Mapping[str, Any]) -> dict[str, str]:
@@ -53,7 +54,10 @@ def check_features_stage(raw: Mapping[str, str]) -> dict[str, str]:
 
 
 def train_stage(
-    run_id: str, params: Mapping[str, Any], features: Mapping[str, str], spark_master: str
+    run_id: str,
+    params: Mapping[str, Any],
+    features: Mapping[str, str],
+    spark: SparkConnection,
 ) -> dict[str, str]:
     """Distributed LSTM training and its evaluation in kWh."""
     from energy_forecast.settings import TrainSettings
@@ -63,12 +67,17 @@ def train_stage(
         TrainSettings.from_params(params),
         Path(features["manifest"]),
         RunLayout.for_run(run_id).lstm_dir,
-        spark_master,
+        spark.master,
+        resources=SparkSettings.from_params(params).resources(spark.extras),
+        master_web_ui=spark.master_web_ui,
     )
 
 
 def baseline_stage(
-    run_id: str, params: Mapping[str, Any], features: Mapping[str, str], spark_master: str
+    run_id: str,
+    params: Mapping[str, Any],
+    features: Mapping[str, str],
+    spark: SparkConnection,
 ) -> dict[str, str]:
     """XGBoost on the same rows and split, evaluated like the LSTM."""
     from energy_forecast.baseline.xgb import run_baseline
@@ -78,7 +87,9 @@ def baseline_stage(
         BaselineSettings.from_params(params),
         Path(features["manifest"]),
         RunLayout.for_run(run_id).xgboost_dir,
-        spark_master,
+        spark.master,
+        resources=SparkSettings.from_params(params).resources(spark.extras),
+        master_web_ui=spark.master_web_ui,
     )
 
 
@@ -116,12 +127,13 @@ def report_stage(
 
 def publish_stage(
     run_id: str,
+    params: Mapping[str, Any],
     raw: Mapping[str, str],
     features: Mapping[str, str],
     lstm: Mapping[str, str],
     xgboost: Mapping[str, str],
     report: Mapping[str, str],
-    spark_master: str,
+    spark_connection: SparkConnection,
 ) -> dict[str, str]:
     """Copy the champion to the stable location with its next-day forecasts."""
     from energy_forecast.forecast import forecast_next_day
@@ -138,7 +150,10 @@ def publish_stage(
     else:
         raise ValueError(f"the report chose an unknown champion {champion!r}")
     manifest = json.loads(Path(features["manifest"]).read_text())
-    spark = get_session("energy-forecast-publish", master=spark_master)
+    resources = SparkSettings.from_params(params).resources(spark_connection.extras)
+    spark = get_session(
+        "energy-forecast-publish", master=spark_connection.master, conf=resources.conf()
+    )
 
     def write_forecasts(path: Path) -> Path:
         return forecast_next_day(

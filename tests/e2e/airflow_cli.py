@@ -61,6 +61,8 @@ class LocalAirflow:
             AIRFLOW_HOME=str(root / "airflow"),
             ENERGY_FORECAST_ARTIFACTS=str(self.artifacts),
             KAGGLEHUB_CACHE=str(root / "kagglehub"),
+            # the real file lives beside the project, outside its default data root
+            ENERGY_FORECAST_DATA_ROOTS=str(PROJECT_ROOT.parent / "shared" / "data"),
         )
         if database_url:
             self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url

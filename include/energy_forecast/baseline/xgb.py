@@ -12,11 +12,10 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from energy_forecast import columns as C
 from energy_forecast.metrics import metrics_by_split, write_json, write_predictions
-from energy_forecast.settings import BaselineSettings
+from energy_forecast.settings import BaselineSettings, SparkResources
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +44,23 @@ def build_regressor(settings: BaselineSettings):
     )
 
 
-def _check_slots(spark: Any, workers: int) -> None:
-    slots = spark.sparkContext.defaultParallelism
-    if workers > slots:
-        raise ValueError(
-            f"xgb_num_workers={workers} needs as many Spark task slots; the master offers {slots}"
-        )
-
-
 def run_baseline(
-    settings: BaselineSettings, features_manifest: Path, output_dir: Path, spark_master: str
+    settings: BaselineSettings,
+    features_manifest: Path,
+    output_dir: Path,
+    spark_master: str,
+    resources: SparkResources | None = None,
+    master_web_ui: str | None = None,
 ) -> dict[str, str]:
-    """Fit on train (early stopping on val), predict val and test, write model and metrics."""
+    """Fit on train (early stopping on val), predict val and test, write model and metrics.
+
+    The application holds exactly ``xgb_num_workers`` cores of a cluster, so the LSTM's
+    training application fits beside it.
+    """
     from pyspark.sql import functions as F
 
     from energy_forecast.spark import get_session
+    from energy_forecast.spark_cluster import wait_for_task_slots
 
     manifest = json.loads(Path(features_manifest).read_text())
     splits = manifest["splits"]
@@ -67,8 +68,10 @@ def run_baseline(
         if splits[name]["rows"] == 0:
             raise ValueError(f"the {name} split is empty; nothing to train or evaluate on")
 
-    spark = get_session("energy-forecast-baseline", master=spark_master)
-    _check_slots(spark, settings.xgb_num_workers)
+    workers = settings.xgb_num_workers
+    conf = (resources or SparkResources()).conf(cores=workers)
+    spark = get_session("energy-forecast-baseline", master=spark_master, conf=conf)
+    wait_for_task_slots(spark, workers, f"xgb_num_workers={workers}", web_ui=master_web_ui)
     read = {name: spark.read.parquet(splits[name]["path"]) for name in ("train", "val", "test")}
     fit_rows = (
         read["train"]

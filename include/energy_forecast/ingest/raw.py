@@ -106,12 +106,16 @@ def _tokenise(text: str, path: Path) -> tuple[list[str], list[list[str]], list[i
 
 
 def _check_header(header: list[str], path: Path) -> None:
+    # Messages name our own column names and counts only: the file's text stays out of logs.
     missing = [name for name in c.RAW_COLUMNS if name not in header]
     if missing:
         raise InputDataError(
             f"input file {path} is missing required column(s) {', '.join(missing)} "
-            f"(header: {', '.join(header)})"
+            f"(its first line has {len(header)} fields; expected the columns "
+            f"{', '.join(c.RAW_COLUMNS)})"
         )
     repeated = sorted(name for name, count in Counter(header).items() if count > 1)
     if repeated:
-        raise InputDataError(f"input file {path} repeats column(s) {', '.join(repeated)}")
+        known = [name for name in repeated if name in c.RAW_COLUMNS]
+        named = f"column(s) {', '.join(known)}" if known else f"{len(repeated)} other column(s)"
+        raise InputDataError(f"input file {path} repeats {named}")

@@ -21,6 +21,7 @@ from kagglehub.handle import parse_dataset_handle
 
 from energy_forecast.ingest.errors import SourceUnavailableError
 from energy_forecast.ingest.synthetic import write_synthetic_csv
+from energy_forecast.paths import data_roots, resolve_inside
 from energy_forecast.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def resolve_source(settings: IngestSettings, raw_dir: Path) -> ResolvedSource:
         path = download_kaggle_csv(settings.kaggle_handle)
         return ResolvedSource("kaggle", path, f"kaggle:{settings.kaggle_handle}", reason)
     if kind == "local":
-        path = Path(settings.local_csv_path).expanduser()
+        path = resolve_inside(settings.local_csv_path or "", data_roots(), "local_csv_path")
         return ResolvedSource("local", path, str(path), reason)
     path = write_synthetic_csv(
         raw_dir / SYNTHETIC_CSV,

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from energy_forecast import metrics
-from energy_forecast.settings import TrainSettings
+from energy_forecast.settings import SparkResources, TrainSettings
+from energy_forecast.spark_cluster import wait_for_task_slots
 from energy_forecast.training import artifacts
 from energy_forecast.training.dataset import FeatureShape, RowGroup, check_shardable
 from energy_forecast.training.entrypoint import train_fn
@@ -54,22 +55,19 @@ def resolve_use_gpu(use_gpu: bool | None) -> bool:
     return torch.cuda.is_available()
 
 
-def task_slots(spark: SparkSession) -> int:
-    """How many tasks the cluster can run at once, which barrier mode needs for all ranks."""
-    context = spark.sparkContext
-    try:
-        jvm_context = context._jsc.sc()  # type: ignore[attr-defined]
-        profile = jvm_context.resourceProfileManager().defaultResourceProfile()
-        return int(jvm_context.maxNumConcurrentTasks(profile))
-    except Exception:  # a JVM without that (private) method: estimate from the cores
-        task_cpus = int(context.getConf().get("spark.task.cpus", "1"))
-        return context.defaultParallelism // task_cpus
-
-
 def run_training(
-    settings: TrainSettings, features_manifest: Path, output_dir: Path, spark_master: str
+    settings: TrainSettings,
+    features_manifest: Path,
+    output_dir: Path,
+    spark_master: str,
+    resources: SparkResources | None = None,
+    master_web_ui: str | None = None,
 ) -> dict[str, str]:
-    """Train, evaluate on val and test, and return the paths of what was written."""
+    """Train, evaluate on val and test, and return the paths of what was written.
+
+    The application declares ``settings.spark_cores`` cores, so on a cluster it holds one
+    slot per rank (``local_mode=False``) and leaves the rest to the baseline beside it.
+    """
     from pyspark.ml.torch.distributor import TorchDistributor
 
     from energy_forecast.spark import get_session
@@ -80,9 +78,10 @@ def run_training(
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
 
-    spark = get_session("energy-forecast-train", master=spark_master)
+    conf = (resources or SparkResources()).conf(cores=settings.spark_cores)
+    spark = get_session("energy-forecast-train", master=spark_master, conf=conf)
     use_gpu = resolve_use_gpu(settings.use_gpu)
-    _check_resources(spark, settings.num_processes, settings.local_mode, use_gpu)
+    _check_resources(spark, settings.num_processes, settings.local_mode, use_gpu, master_web_ui)
     settings = dataclasses.replace(settings, use_gpu=use_gpu)
 
     started = time.perf_counter()
@@ -127,7 +126,11 @@ def _predict(
 
 
 def _check_resources(
-    spark: SparkSession, num_processes: int, local_mode: bool, use_gpu: bool
+    spark: SparkSession,
+    num_processes: int,
+    local_mode: bool,
+    use_gpu: bool,
+    master_web_ui: str | None,
 ) -> None:
     """Fail fast where TorchDistributor would fail late or wait for slots that never come."""
     if use_gpu and local_mode and "gpu" not in spark.sparkContext.resources:
@@ -136,13 +139,6 @@ def _check_resources(
             "(spark.driver.resource.gpu.amount and spark.driver.resource.gpu.discoveryScript); "
             "set them on the session or pass use_gpu=False"
         )
-    if local_mode:
-        return
-    slots = task_slots(spark)
-    if slots < num_processes:
-        master = spark.sparkContext.master
-        raise RuntimeError(
-            f"local_mode=False runs {num_processes} training processes as Spark barrier tasks, "
-            f"but master {master!r} offers only {slots} task slots; use a master with at least "
-            f"{num_processes} (e.g. local[{num_processes}]), fewer processes, or local_mode=True"
-        )
+    if not local_mode:
+        purpose = f"local_mode=False with num_processes={num_processes} (barrier tasks)"
+        wait_for_task_slots(spark, num_processes, purpose, web_ui=master_web_ui)

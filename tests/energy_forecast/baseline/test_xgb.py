@@ -12,6 +12,7 @@ import pytest
 
 from energy_forecast.metrics import PREDICTION_COLUMNS
 from energy_forecast.settings import BaselineSettings
+from energy_forecast.spark_cluster import InsufficientSlotsError
 
 pytestmark = pytest.mark.spark
 
@@ -131,7 +132,9 @@ def test_more_workers_than_spark_task_slots_raises_a_clear_error(
     slots = spark.sparkContext.defaultParallelism
     settings = dataclasses.replace(SETTINGS, xgb_num_workers=slots + 1)
 
-    with pytest.raises(ValueError, match=rf"xgb_num_workers={slots + 1}.*offers {slots}"):
+    with pytest.raises(
+        InsufficientSlotsError, match=rf"xgb_num_workers={slots + 1}.*holds {slots}"
+    ):
         run_baseline(settings, manifest_path, tmp_path / "out", MASTER)
 
     assert not (tmp_path / "out").exists()

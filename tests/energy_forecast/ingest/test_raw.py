@@ -59,6 +59,14 @@ def test_a_missing_required_column_is_named(tmp_path: Path) -> None:
     assert str(path) in str(err.value)
 
 
+def test_a_header_error_never_quotes_the_files_first_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "root:x:0:0:secret-token:/root:/bin/bash\nuser:x:1000\n")
+    with pytest.raises(InputDataError, match="missing required column") as err:
+        read_raw_csv(path)
+    assert "secret-token" not in str(err.value)
+    assert "root:x" not in str(err.value)
+
+
 def test_non_utf8_bytes_are_refused_as_an_unreadable_encoding(tmp_path: Path) -> None:
     latin1 = f"{HEADER}\n{ROW}\nH00002,4/1/2025,Tuesday,8,4,17,Nö,3\n".encode("latin-1")
     path = write(tmp_path, latin1)
@@ -70,6 +78,12 @@ def test_non_utf8_bytes_are_refused_as_an_unreadable_encoding(tmp_path: Path) ->
 def test_a_repeated_column_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match=r"repeats column.*Date"):
         read_raw_csv(write(tmp_path, f"{HEADER},Date\n{ROW},4/2/2025\n"))
+
+
+def test_a_repeated_unknown_column_is_counted_not_quoted(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match=r"repeats 1 other column") as err:
+        read_raw_csv(write(tmp_path, f"{HEADER},pw=hunter2,pw=hunter2\n{ROW},a,b\n"))
+    assert "hunter2" not in str(err.value)
 
 
 def test_every_value_is_kept_as_the_exact_string_in_the_file(tmp_path: Path) -> None:

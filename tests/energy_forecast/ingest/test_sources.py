@@ -23,6 +23,7 @@ from energy_forecast.ingest.sources import (
     kaggle_is_cached,
     resolve_source,
 )
+from energy_forecast.paths import PathOutsideRootsError
 from energy_forecast.settings import IngestSettings
 
 HANDLE = IngestSettings().kaggle_handle
@@ -169,6 +170,31 @@ def test_local_source_is_the_configured_path(tmp_path: Path) -> None:
     source = resolve_source(IngestSettings(source="local", local_csv_path=str(path)), tmp_path)
 
     assert (source.kind, source.csv_path, source.detail) == ("local", path, str(path))
+
+
+def test_a_local_path_is_resolved_relative_to_the_data_roots(tmp_path: Path) -> None:
+    (tmp_path / "mine.csv").write_text(SMALL_CSV, encoding="utf-8")
+
+    source = resolve_source(IngestSettings(source="local", local_csv_path="mine.csv"), tmp_path)
+
+    assert source.csv_path == tmp_path / "mine.csv"
+
+
+@pytest.mark.parametrize("outside", ["/etc/passwd", "../../../../etc/passwd"])
+def test_a_local_path_outside_the_data_roots_is_refused_before_it_is_read(
+    tmp_path: Path, outside: str
+) -> None:
+    settings = IngestSettings(source="local", local_csv_path=outside)
+
+    with pytest.raises(PathOutsideRootsError, match=r"local_csv_path .* outside") as err:
+        resolve_source(settings, tmp_path)
+    assert str(tmp_path) in str(err.value)
+    assert "root:" not in str(err.value)
+
+
+def test_source_local_without_a_path_says_what_is_missing() -> None:
+    with pytest.raises(ValueError, match="source='local' needs local_csv_path"):
+        IngestSettings(source="local", local_csv_path=None)
 
 
 def test_the_single_csv_of_a_dataset_folder_is_found_in_subfolders(tmp_path: Path) -> None:

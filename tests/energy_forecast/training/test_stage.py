@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from energy_forecast.settings import TrainSettings
+from energy_forecast.spark_cluster import InsufficientSlotsError
 from energy_forecast.training import artifacts
 from energy_forecast.training.sample_data import write_features
 from energy_forecast.training.stage import resolve_use_gpu, run_training
@@ -91,7 +92,7 @@ def test_more_processes_than_task_slots_is_refused_before_training(
 ) -> None:
     settings = dataclasses.replace(SETTINGS, local_mode=False, num_processes=3)
 
-    with pytest.raises(RuntimeError, match="only 2 task slots"):
+    with pytest.raises(InsufficientSlotsError, match=r"needs 3 concurrent Spark tasks.*holds 2"):
         run_training(settings, manifest, tmp_path, MASTER)
     assert not (tmp_path / artifacts.SNAPSHOT_FILE).exists()
 
