@@ -15,6 +15,7 @@ from typing import Any
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
+from energy_forecast.log_relay import SparkSubmitLineLogger
 from energy_forecast.settings import SparkSettings, TrainSettings
 from energy_forecast.spark import SparkConnection, driver_conf
 
@@ -111,3 +112,9 @@ class CheckedSparkSubmitOperator(SparkSubmitOperator):
             resources,
         )
         super().execute(context)
+
+    def _get_hook(self) -> Any:
+        # The hook logs every spark-submit line at INFO; log each at the level it names.
+        hook = super()._get_hook()
+        hook._log = SparkSubmitLineLogger(hook.log)
+        return hook

@@ -7,13 +7,18 @@ stage can be exercised without Airflow.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from energy_forecast.log_relay import relay_output
 from energy_forecast.paths import RunLayout
 from energy_forecast.settings import IngestSettings, SparkSettings
 from energy_forecast.spark import SparkConnection
+
+#: Lines that Spark, the training ranks and XGBoost write to the task's stdout/stderr.
+_CHILD_OUTPUT = logging.getLogger("energy_forecast.child_output")
 
 
 def download_stage(run_id: str, params: Mapping[str, Any]) -> dict[str, str]:
@@ -63,14 +68,15 @@ def train_stage(
     from energy_forecast.settings import TrainSettings
     from energy_forecast.training.stage import run_training
 
-    return run_training(
-        TrainSettings.from_params(params),
-        Path(features["manifest"]),
-        RunLayout.for_run(run_id).lstm_dir,
-        spark.master,
-        resources=SparkSettings.from_params(params).resources(spark.extras),
-        master_web_ui=spark.master_web_ui,
-    )
+    with relay_output(_CHILD_OUTPUT):
+        return run_training(
+            TrainSettings.from_params(params),
+            Path(features["manifest"]),
+            RunLayout.for_run(run_id).lstm_dir,
+            spark.master,
+            resources=SparkSettings.from_params(params).resources(spark.extras),
+            master_web_ui=spark.master_web_ui,
+        )
 
 
 def baseline_stage(
@@ -83,14 +89,15 @@ def baseline_stage(
     from energy_forecast.baseline.xgb import run_baseline
     from energy_forecast.settings import BaselineSettings
 
-    return run_baseline(
-        BaselineSettings.from_params(params),
-        Path(features["manifest"]),
-        RunLayout.for_run(run_id).xgboost_dir,
-        spark.master,
-        resources=SparkSettings.from_params(params).resources(spark.extras),
-        master_web_ui=spark.master_web_ui,
-    )
+    with relay_output(_CHILD_OUTPUT):
+        return run_baseline(
+            BaselineSettings.from_params(params),
+            Path(features["manifest"]),
+            RunLayout.for_run(run_id).xgboost_dir,
+            spark.master,
+            resources=SparkSettings.from_params(params).resources(spark.extras),
+            master_web_ui=spark.master_web_ui,
+        )
 
 
 def report_stage(
@@ -151,26 +158,27 @@ def publish_stage(
         raise ValueError(f"the report chose an unknown champion {champion!r}")
     manifest = json.loads(Path(features["manifest"]).read_text())
     resources = SparkSettings.from_params(params).resources(spark_connection.extras)
-    spark = get_session(
-        "energy-forecast-publish", master=spark_connection.master, conf=resources.conf()
-    )
-
-    def write_forecasts(path: Path) -> Path:
-        return forecast_next_day(
-            spark,
-            champion,
-            model_dir,
-            Path(raw["validated"]),
-            Path(features["pipeline_model"]),
-            manifest["scaler"][manifest["target_kwh"]],
-            path,
+    with relay_output(_CHILD_OUTPUT):
+        spark = get_session(
+            "energy-forecast-publish", master=spark_connection.master, conf=resources.conf()
         )
 
-    return publish_champion(
-        champion=champion,
-        model_files=model_files,
-        pipeline_model=Path(features["pipeline_model"]),
-        report_dir=Path(report["report_dir"]),
-        write_forecasts=write_forecasts,
-        summary={"run_id": run_id, "source": raw["source"], **dict(report)},
-    )
+        def write_forecasts(path: Path) -> Path:
+            return forecast_next_day(
+                spark,
+                champion,
+                model_dir,
+                Path(raw["validated"]),
+                Path(features["pipeline_model"]),
+                manifest["scaler"][manifest["target_kwh"]],
+                path,
+            )
+
+        return publish_champion(
+            champion=champion,
+            model_files=model_files,
+            pipeline_model=Path(features["pipeline_model"]),
+            report_dir=Path(report["report_dir"]),
+            write_forecasts=write_forecasts,
+            summary={"run_id": run_id, "source": raw["source"], **dict(report)},
+        )

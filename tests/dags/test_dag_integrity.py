@@ -98,3 +98,33 @@ def test_params_reject_values_outside_their_schema(dag_bag, name, bad_value):
 def test_default_params_pass_their_own_schema(dag_bag):
     dag = dag_bag.dags["energy_forecast"]
     dag.params.validate()
+
+
+@pytest.mark.parametrize("file", DAG_FILES, ids=lambda p: p.name)
+def test_every_task_has_an_execution_timeout(dag_bag, file):
+    for dag in _dags_of(dag_bag, file):
+        for task in dag.tasks:
+            assert task.execution_timeout, f"{dag.dag_id}.{task.task_id} has no timeout"
+
+
+def test_the_train_timeout_follows_the_runs_params(dag_bag):
+    from energy_forecast.orchestration import apply_train_timeout
+
+    train = dag_bag.dags["energy_forecast"].get_task("train")
+    assert train._pre_execute_hook is apply_train_timeout  # Airflow calls it before the timeout
+    short = {"epochs": 5, "epoch_timeout_minutes": 1.0}
+    long = {"epochs": 100, "epoch_timeout_minutes": 3.0}
+
+    apply_train_timeout({"task": train, "params": short})
+    short_timeout = train.execution_timeout
+    apply_train_timeout({"task": train, "params": long})
+
+    assert short_timeout.total_seconds() == (10 + 5 * 1.0) * 60
+    assert train.execution_timeout.total_seconds() == (10 + 100 * 3.0) * 60
+
+
+def test_local_csv_path_is_optional_so_the_form_accepts_the_defaults(dag_bag):
+    param = dag_bag.dags["energy_forecast"].params.get_param("local_csv_path")
+
+    assert param.value is None
+    assert "null" in param.schema["type"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ import pandas as pd
 from energy_forecast import metrics
 from energy_forecast.settings import SparkResources, TrainSettings
 from energy_forecast.spark_cluster import wait_for_task_slots
-from energy_forecast.training import artifacts
+from energy_forecast.training import artifacts, device
 from energy_forecast.training.dataset import FeatureShape, RowGroup, check_shardable
 from energy_forecast.training.entrypoint import train_fn
 from energy_forecast.training.evaluate import predict_split
@@ -46,13 +47,26 @@ MODEL_NAME = "lstm"
 EVALUATED_SPLITS: tuple[str, ...] = ("val", "test")
 
 
-def resolve_use_gpu(use_gpu: bool | None) -> bool:
-    """``None`` means: use CUDA when this machine has it."""
-    if use_gpu is not None:
-        return use_gpu
-    import torch
+def _plan_local_device(settings: TrainSettings, cuda_devices: int) -> device.DevicePlan | None:
+    """Local mode is planned before Spark starts: the driver's GPUs go into its conf."""
+    if not settings.local_mode:
+        return None
+    script = None
+    if cuda_devices and settings.use_gpu is not False:
+        script = device.write_discovery_script(Path(tempfile.mkdtemp()), cuda_devices)
+    return device.plan_device(
+        settings.use_gpu,
+        cuda_devices,
+        local_mode=True,
+        num_processes=settings.num_processes,
+        cluster_gpus_per_task=None,
+        discovery_script=script,
+    )
 
-    return torch.cuda.is_available()
+
+def _task_gpus(spark: SparkSession) -> float | None:
+    amount = spark.sparkContext.getConf().get(device.TASK_GPU_AMOUNT, None)
+    return float(amount) if amount else None
 
 
 def run_training(
@@ -78,10 +92,24 @@ def run_training(
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
 
+    cuda_devices = device.cuda_device_count()
+    local_plan = _plan_local_device(settings, cuda_devices)
     conf = (resources or SparkResources()).conf(cores=settings.spark_cores)
+    conf.update(local_plan.driver_conf if local_plan else {})
     spark = get_session("energy-forecast-train", master=spark_master, conf=conf)
-    use_gpu = resolve_use_gpu(settings.use_gpu)
-    _check_resources(spark, settings.num_processes, settings.local_mode, use_gpu, master_web_ui)
+    plan = local_plan or device.plan_device(
+        settings.use_gpu,
+        cuda_devices,
+        local_mode=False,
+        num_processes=settings.num_processes,
+        cluster_gpus_per_task=_task_gpus(spark),
+        discovery_script=None,
+    )
+    log.info("training on %s: %s", "GPU" if plan.use_gpu else "CPU", plan.reason)
+    use_gpu = plan.use_gpu
+    if not settings.local_mode:
+        purpose = f"local_mode=False with num_processes={settings.num_processes} (barrier tasks)"
+        wait_for_task_slots(spark, settings.num_processes, purpose, web_ui=master_web_ui)
     settings = dataclasses.replace(settings, use_gpu=use_gpu)
 
     started = time.perf_counter()
@@ -123,22 +151,3 @@ def _predict(
         [predict_split(model, groups[s], shape, manifest.target_scale) for s in EVALUATED_SPLITS],
         ignore_index=True,
     )
-
-
-def _check_resources(
-    spark: SparkSession,
-    num_processes: int,
-    local_mode: bool,
-    use_gpu: bool,
-    master_web_ui: str | None,
-) -> None:
-    """Fail fast where TorchDistributor would fail late or wait for slots that never come."""
-    if use_gpu and local_mode and "gpu" not in spark.sparkContext.resources:
-        raise RuntimeError(
-            "use_gpu=True with local_mode=True needs the driver's GPUs declared to Spark "
-            "(spark.driver.resource.gpu.amount and spark.driver.resource.gpu.discoveryScript); "
-            "set them on the session or pass use_gpu=False"
-        )
-    if not local_mode:
-        purpose = f"local_mode=False with num_processes={num_processes} (barrier tasks)"
-        wait_for_task_slots(spark, num_processes, purpose, web_ui=master_web_ui)

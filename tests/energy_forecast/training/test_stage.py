@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,9 @@ import pytest
 from energy_forecast.settings import TrainSettings
 from energy_forecast.spark_cluster import InsufficientSlotsError
 from energy_forecast.training import artifacts
+from energy_forecast.training.device import cuda_device_count
 from energy_forecast.training.sample_data import write_features
-from energy_forecast.training.stage import resolve_use_gpu, run_training
+from energy_forecast.training.stage import run_training
 
 ROWS = {"train": 512, "val": 96, "test": 64}
 SETTINGS = TrainSettings(
@@ -75,13 +77,15 @@ def test_a_rerun_with_one_more_epoch_resumes_instead_of_starting_over(
 
 
 @pytest.mark.spark
-def test_training_on_executors_as_barrier_tasks(
-    spark: object, manifest: Path, tmp_path: Path
+def test_training_on_executors_as_barrier_tasks_uses_the_cpu_when_tasks_have_no_gpu(
+    spark: object, manifest: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = dataclasses.replace(SETTINGS, local_mode=False, epochs=1)
+    settings = dataclasses.replace(SETTINGS, local_mode=False, epochs=1, use_gpu=None)
 
-    paths = run_training(settings, manifest, tmp_path, MASTER)
+    with caplog.at_level(logging.INFO, logger="energy_forecast.training.stage"):
+        paths = run_training(settings, manifest, tmp_path, MASTER)
 
+    assert "training on CPU: the cluster gives Spark tasks no GPU" in caplog.text
     assert [e["epoch"] for e in artifacts.read_history(tmp_path)] == [1]
     assert json.loads(Path(paths["metrics"]).read_text())["splits"]["test"]["n"] == 64
 
@@ -109,17 +113,10 @@ def test_too_few_training_row_groups_fail_before_spark_starts(tmp_path: Path) ->
         run_training(SETTINGS, manifest, tmp_path / "out", MASTER)
 
 
-def test_use_gpu_none_means_whatever_this_machine_has() -> None:
-    import torch
-
-    assert resolve_use_gpu(None) is torch.cuda.is_available()
-    assert resolve_use_gpu(False) is False
-    assert resolve_use_gpu(True) is True
-
-
-@pytest.mark.spark
-def test_gpu_training_without_gpus_declared_to_spark_is_refused(
-    spark: object, manifest: Path, tmp_path: Path
+@pytest.mark.skipif(cuda_device_count() > 0, reason="this machine has CUDA")
+def test_use_gpu_true_without_cuda_fails_before_spark_starts(
+    manifest: Path, tmp_path: Path
 ) -> None:
-    with pytest.raises(RuntimeError, match="driver's GPUs declared to Spark"):
+    with pytest.raises(ValueError, match="use_gpu=true was requested, but no CUDA device"):
         run_training(dataclasses.replace(SETTINGS, use_gpu=True), manifest, tmp_path, MASTER)
+    assert not (tmp_path / artifacts.SNAPSHOT_FILE).exists()

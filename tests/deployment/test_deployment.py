@@ -1,0 +1,193 @@
+"""The pipeline as its users run it: scheduler, REST trigger, the UI's trigger form, the report.
+
+One deployment (``deploy.topology``, the compose file's services as processes) serves every
+test here, in file order: the scheduled run first, then a REST-triggered run on the
+cluster path, then a run triggered from the UI's form on its defaults, whose page links to
+the report. Screenshots go to ``$ENERGY_FORECAST_SCREENSHOTS`` (default: the test's tmp
+folder); ``docs/`` holds the ones the README shows.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.topology import ADMIN_USER, LocalDeployment
+from tests.deployment.airflow_api import DAG_ID, AirflowApi
+
+pytestmark = pytest.mark.deployment
+
+SPARK_APPS = {
+    "energy-forecast-preprocess",
+    "energy-forecast-train",
+    "energy-forecast-baseline",
+    "energy-forecast-publish",
+}
+CHROMIUM = "/usr/bin/chromium"
+_CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("ENERGY_FORECAST_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser_page(deployment: LocalDeployment) -> Iterator[Any]:
+    """A Chromium page logged in to the Airflow UI through its own login form."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=_CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        page.goto(f"{deployment.api_url}/dags/{DAG_ID}")
+        page.get_by_label("Username").fill(ADMIN_USER)
+        page.get_by_label("Password").fill(deployment.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"**/dags/{DAG_ID}**")
+        yield page
+        browser.close()
+
+
+def _interval(task: dict[str, Any]) -> tuple[datetime, datetime]:
+    return (
+        datetime.fromisoformat(task["start_date"]),
+        datetime.fromisoformat(task["end_date"]),
+    )
+
+
+def _spark_apps(deployment: LocalDeployment) -> list[dict[str, Any]]:
+    status = httpx.get(f"{deployment.spark_master_ui}/json/", timeout=10).json()
+    return status["activeapps"] + status["completedapps"]
+
+
+def test_unpausing_the_dag_runs_the_schedule_on_the_spark_cluster(
+    api: AirflowApi, deployment: LocalDeployment
+) -> None:
+    started = time.monotonic()
+    api.unpause()
+
+    run = api.wait_for_run(run_type="scheduled", timeout_s=900)
+
+    print(
+        f"scheduled run {run['dag_run_id']}: {run['state']} in {time.monotonic() - started:.0f} s"
+    )
+    assert run["state"] == "success", api.task_instances(run["dag_run_id"])
+    assert {app["name"] for app in _spark_apps(deployment)} >= SPARK_APPS
+
+
+def test_params_outside_their_schema_are_refused_before_any_work(api: AirflowApi) -> None:
+    for conf in ({"epochs": -5}, {"source": "ftp"}, {"local_csv_path": 7}):
+        assert api.trigger(conf).status_code == 400, conf
+
+
+def test_cluster_training_gets_its_slots_beside_the_baseline_on_the_first_try(
+    api: AirflowApi, deployment: LocalDeployment
+) -> None:
+    started = time.monotonic()
+    response = api.trigger({"local_mode": False, "num_processes": 2})
+    assert response.status_code == 200, response.text
+    run_id = response.json()["dag_run_id"]
+
+    run = api.wait_for_run(run_id, timeout_s=900)
+
+    tasks = api.task_instances(run_id)
+    print(
+        f"local_mode=false run {run_id}: {run['state']} in {time.monotonic() - started:.0f} s, "
+        f"train try {tasks['train']['try_number']}"
+    )
+    assert run["state"] == "success", tasks
+    assert tasks["train"]["try_number"] == 1
+    train, baseline = _interval(tasks["train"]), _interval(tasks["baseline"])
+    assert train[0] < baseline[1] and baseline[0] < train[1], "train and baseline did not overlap"
+    cores = {app["name"]: app["cores"] for app in _spark_apps(deployment)}
+    assert cores["energy-forecast-train"] == 2
+
+
+def test_task_logs_carry_each_line_at_its_real_level(api: AirflowApi) -> None:
+    run_id = api.runs()[-1]["dag_run_id"]
+
+    lines = api.task_log(run_id, "train", 1)
+
+    epochs = [line for line in lines if " epoch " in str(line.get("event"))]
+    assert epochs, "no epoch line in the train log"
+    assert {line["level"] for line in epochs} == {"info"}
+    assert not [line for line in lines if line.get("level") == "error"]
+    assert not [line for line in lines if "\r" in str(line.get("event"))]
+
+
+def test_the_trigger_form_runs_the_defaults_and_the_run_page_links_to_the_report(
+    api: AirflowApi, deployment: LocalDeployment, browser_page: Any, screenshots: Path
+) -> None:
+    page = browser_page
+    before = {run["dag_run_id"] for run in api.runs()}
+    page.goto(f"{deployment.api_url}/dags/{DAG_ID}")
+    page.get_by_role("button", name="Trigger").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Data").click()
+    dialog.get_by_text("Local CSV path").wait_for()
+    page.screenshot(path=str(screenshots / "trigger-form-defaults.png"))
+    submit = dialog.get_by_role("button", name="Trigger", exact=True)
+    assert submit.is_enabled(), "the trigger form refuses its own defaults"
+    submit.click()
+
+    run_id = _new_run_id(api, before)
+    run = api.wait_for_run(run_id, timeout_s=900)
+    assert run["state"] == "success", api.task_instances(run_id)
+
+    page.goto(f"{deployment.api_url}/dags/{DAG_ID}/runs/{run_id}")
+    page.get_by_role("link", name="Report", exact=True).click()  # the plugin's dag_run view
+    report = page.frame_locator("iframe").first
+    report.get_by_role("heading", name="Energy forecast report").wait_for()
+    assert report.locator("table").count() >= 1
+    assert report.locator('img[src^="data:image/png;base64,"]').count() >= 3
+    assert report.get_by_text("lstm").first.is_visible()
+    page.screenshot(path=str(screenshots / "report-in-airflow-ui.png"), full_page=True)
+
+
+def test_the_report_plugin_answers_only_logged_in_users(
+    api: AirflowApi, deployment: LocalDeployment
+) -> None:
+    run_id = api.runs()[-1]["dag_run_id"]
+    report = f"{deployment.api_url}/energy-forecast/runs/{run_id}/report"
+
+    assert httpx.get(report, timeout=30).status_code == 401
+    assert httpx.get(report, headers=api.headers, timeout=30).status_code == 200
+    champion = f"{deployment.api_url}/energy-forecast/champion"
+    assert httpx.get(champion, timeout=30).status_code == 401
+    escape = "..%2F..%2F..%2Fstate%2Fpasswords.json"
+    response = httpx.get(
+        f"{deployment.api_url}/energy-forecast/runs/{run_id}/files/{escape}",
+        headers=api.headers,
+        timeout=30,
+    )
+    assert response.status_code == 404
+    assert deployment.password not in response.text
+
+
+def _new_run_id(api: AirflowApi, before: set[str], timeout_s: float = 60) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        new = [run["dag_run_id"] for run in api.runs() if run["dag_run_id"] not in before]
+        if new:
+            return new[0]
+        time.sleep(1)
+    raise TimeoutError("the trigger form created no run")
