@@ -45,7 +45,7 @@ def _airflow_env(root: Path, data_root: Path) -> dict[str, str]:
     return env
 
 
-def _task_seconds(log: str) -> dict[str, float]:
+def task_seconds(log: str) -> dict[str, float]:
     started: dict[str, datetime] = {}
     seconds: dict[str, float] = {}
     for stamp, event, task_id in _TASK_EVENT.findall(log):
@@ -80,7 +80,7 @@ def run_dag(csv: Path, root: Path) -> dict:
     return {
         "state": state.group(1) if state else "unknown",
         "wall_seconds": round(wall, 1),
-        "task_seconds": _task_seconds(log),
+        "task_seconds": task_seconds(log),
         "run_dir": str(run_dir),
         "metrics": {
             model: {
@@ -174,7 +174,8 @@ def main() -> None:
         "training_throughput": throughput,
         "two_vs_one_process_speedup": round(speedup, 2),
     }
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    existing = json.loads(args.output.read_text()) if args.output.exists() else {}
+    args.output.write_text(json.dumps({**existing, **results}, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

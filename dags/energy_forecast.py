@@ -14,11 +14,15 @@ Consumption* data set. Each task hands the next one **paths**, never data:
 4. **train**: a hybrid LSTM trained with PyTorch DDP launched by Spark's `TorchDistributor`,
    streaming Parquet row groups evenly to each process; checkpoints every epoch.
 5. **baseline**: `xgboost.spark` on lag features of the same rows and split.
-6. **report**: both models and two naive baselines on the same held-out days, in kWh;
-   the champion is the lowest validation RMSE.
-7. **publish**: the champion model, the `PipelineModel`, the report and next-day forecasts
-   for every household, swapped atomically into `artifacts/energy_forecast/champion/`
-   (the `energy_forecast_champion` Asset).
+6. **report**: both models and two naive baselines on the same held-out days, in kWh; the
+   challenger is the lowest validation RMSE. The gate scores it as served and re-scores the
+   current champion on the same test rows, and decides whether it is promoted.
+7. **publish**: when promoted, a new registry version (model, `PipelineModel`, report,
+   next-day forecasts, metadata) becomes `artifacts/energy_forecast/champion` in one rename
+   and the `energy_forecast_champion` Asset is updated; otherwise the task is skipped.
+
+A scheduled or backfilled run uses only rows dated before its data interval's end; a run
+whose input, cut-off and Params equal the champion's skips everything after download.
 
 Every artifact of a run lives in `artifacts/energy_forecast/<run_id>/`; the run's page has a
 **Report** tab (the `energy_forecast_reports` plugin). Params are grouped by stage in the
@@ -31,6 +35,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
 
 from energy_forecast.assets import CHAMPION
 from energy_forecast.orchestration import CheckedSparkSubmitOperator, apply_train_timeout
@@ -55,7 +60,16 @@ def energy_forecast():
         from energy_forecast.stages import download_stage
 
         context = get_current_context()
-        return download_stage(context["run_id"], context["params"])
+        return download_stage(
+            context["run_id"], context["params"], context.get("data_interval_end")
+        )
+
+    @task.short_circuit(execution_timeout=TASK_TIMEOUTS["check_features"])
+    def skip_if_unchanged(raw: dict[str, str]) -> bool:
+        from energy_forecast.stages import unchanged_stage
+
+        context = get_current_context()
+        return unchanged_stage(context["run_id"], context["params"], raw)
 
     preprocess = CheckedSparkSubmitOperator(
         task_id="preprocess",
@@ -96,10 +110,14 @@ def energy_forecast():
 
     @task(execution_timeout=TASK_TIMEOUTS["report"])
     def report(raw, features, lstm, xgboost) -> dict[str, str]:
+        from energy_forecast.orchestration import spark_connection
         from energy_forecast.stages import report_stage
 
         context = get_current_context()
-        return report_stage(context["run_id"], context["params"], raw, features, lstm, xgboost)
+        return report_stage(
+            context["run_id"], context["params"], raw, features, lstm, xgboost,
+            spark_connection(),
+        )  # fmt: skip
 
     @task(outlets=[CHAMPION], execution_timeout=TASK_TIMEOUTS["publish"])
     def publish(raw, features, lstm, xgboost, comparison) -> dict[str, str]:
@@ -111,12 +129,14 @@ def energy_forecast():
             context["run_id"], context["params"], raw, features, lstm, xgboost, comparison,
             spark_connection(),
         )  # fmt: skip
+        if published is None:  # the gate kept the champion: no Asset event
+            raise AirflowSkipException(f"champion kept: {comparison['gate_reason']}")
         context["outlet_events"][CHAMPION].extra = published
         return published
 
     raw = download()
     features = check_features(raw)
-    raw >> preprocess >> features
+    raw >> skip_if_unchanged(raw) >> preprocess >> features
     lstm = train(features)
     xgboost = baseline(features)
     comparison = report(raw, features, lstm, xgboost)

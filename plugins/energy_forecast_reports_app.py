@@ -18,6 +18,7 @@ Two rules hold for every route:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from energy_forecast.paths import (
     champion_dir,
     resolve_inside,
 )
+from energy_forecast.registry import REGISTRY_FOLDER, Registry
 
 #: Sent with every file. HTML gets a sandbox on top: a report opened outside the UI's
 #: (already sandboxed) iframe still runs no script with the Airflow origin.
@@ -105,7 +107,7 @@ def list_runs() -> list[dict[str, Any]]:
     folders = [
         folder
         for folder in dag_dir.iterdir()
-        if folder.name != CHAMPION_FOLDER
+        if folder.name not in {CHAMPION_FOLDER, REGISTRY_FOLDER}
         and not folder.name.startswith(".")  # folders being staged by a publish
         and _inside(folder, dag_dir) is not None
         and folder.is_dir()
@@ -124,8 +126,14 @@ def run_report(run_id: str, dag_id: str = DAG_ID) -> FileResponse:
     if dag_id != DAG_ID:
         raise _not_found(f"Only Dag {DAG_ID!r} publishes reports here, not {dag_id!r}.")
     run_dir = _run_dir(run_id)
-    report = RunLayout(run_dir).report_html
-    return _file(run_dir, report, f"Run {run_id!r} has no report yet.")
+    layout = RunLayout(run_dir)
+    if not layout.report_html.exists() and layout.skip_note.is_file():
+        # Nothing had changed since a champion's run, so this run trained nothing: its
+        # report is that champion version's report.
+        version = json.loads(layout.skip_note.read_text())["champion_version"]
+        registry = Registry().folder
+        return _file(registry, Path(version) / "report" / "report.html", "No report.")
+    return _file(run_dir, layout.report_html, f"Run {run_id!r} has no report yet.")
 
 
 @app.get("/runs/{run_id}/files/{relative_path:path}")

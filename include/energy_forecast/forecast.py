@@ -1,111 +1,152 @@
-"""Next-day forecasts: every household's energy on the day after the data ends.
+"""Next-day forecasts: each household's energy on the day after its own last row.
 
-The fitted ``PipelineModel`` builds the features of the new day exactly as it built the
-training rows (same scaler, same calendar window), so the champion sees what it was
-trained on. The new day's temperature is not in the data: the household's last observed
-temperature stands in for a weather forecast, the one input a production deployment
-would replace with a real forecast feed.
+The rule (README "Forecasts"): a household is forecast for its last observed date + 1, so
+yesterday is always a real day in its sequence (mask 1), the input pattern the models were
+trained on. A household whose last row is more than ``stale_after_days`` before the newest
+date in the data is flagged ``stale`` and gets no forecast: its "next day" is in the past.
+
+The forecast day's temperature is not in the data. It comes from a table of temperature
+forecasts (``household_id, date, temperature_c``) when one is given, and otherwise from the
+household's mean temperature over its history: a documented proxy whose cost the report
+measures (test RMSE served vs with actual temperatures).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from energy_forecast import columns as C
 from energy_forecast.atomic import atomic_file
+from energy_forecast.scoring import SavedModel, score
 
-FORECAST_COLUMNS: tuple[str, ...] = ("household_id", "date", "predicted_kwh", "model")
+FORECAST_COLUMNS: tuple[str, ...] = (
+    C.HOUSEHOLD,
+    C.DATE,
+    "predicted_kwh",
+    "model",
+    "status",
+    "last_observed_date",
+    C.TEMPERATURE,
+    "temperature_source",
+)
+FORECAST_TABLE = "forecast_table"
+HOUSEHOLD_MEAN = "household_mean"
+_LAST_DATE = "last_observed_date"
+_SOURCE = "temperature_source"
 
 
-def next_day_rows(validated: pd.DataFrame) -> pd.DataFrame:
-    """One row per household for the day after the last date in the data, target unknown."""
-    if validated.empty:
+def read_temperature_forecasts(spark: Any, path: Path) -> Any:
+    """``household_id, date, temperature_c`` from CSV or Parquet, typed; clear error if not."""
+    from pyspark.sql import functions as F
+
+    reader = spark.read
+    frame = (
+        reader.parquet(str(path))
+        if path.suffix == ".parquet"
+        else reader.option("header", True).csv(str(path))
+    )
+    missing = {C.HOUSEHOLD, C.DATE, "temperature_c"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"temperature forecasts {path} lack column(s) {sorted(missing)}")
+    return frame.select(
+        F.col(C.HOUSEHOLD).cast("string"),
+        F.to_date(F.col(C.DATE)).alias(C.DATE),
+        F.col("temperature_c").cast("double").alias("forecast_temperature_c"),
+    ).dropDuplicates([C.HOUSEHOLD, C.DATE])
+
+
+def next_day_targets(history: Any, stale_after_days: int, temperatures: Any = None) -> Any:
+    """One row per household (validated columns plus ``last_observed_date``, the temperature's
+    source and ``stale``), dated the day after the household's last row."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    newest = history.agg(F.max(C.DATE)).first()[0]
+    if newest is None:
         raise ValueError("cannot forecast from an empty data set")
-    latest = validated.sort_values([C.HOUSEHOLD, C.DATE]).groupby(C.HOUSEHOLD).tail(1)
-    next_day = pd.Timestamp(validated[C.DATE].max()) + timedelta(days=1)
-    rows = latest.assign(
-        **{
-            C.DATE: next_day.date(),
-            C.DAY_OF_WEEK: next_day.day_name(),
-            C.ENERGY: np.nan,
-            C.PEAK_USAGE: np.nan,
-        }
+    last_row = Window.partitionBy(C.HOUSEHOLD).orderBy(F.col(C.DATE).desc())
+    mean_temperature = history.groupBy(C.HOUSEHOLD).agg(
+        F.avg(C.TEMPERATURE).alias("mean_temperature_c")
     )
-    return rows.loc[:, list(validated.columns)].reset_index(drop=True)
-
-
-def _features_of_next_day(spark: Any, validated_path: Path, pipeline_model: Path) -> Any:
-    from pyspark.ml import PipelineModel
-    from pyspark.sql import functions as F
-
-    history = spark.read.parquet(str(validated_path))
-    new_rows = next_day_rows(pd.read_parquet(validated_path))
-    target_day = new_rows[C.DATE].iloc[0]
-    combined = history.unionByName(spark.createDataFrame(new_rows, schema=history.schema))
-    features = PipelineModel.load(str(pipeline_model)).transform(combined)
-    # Materialise the few new rows: with the constant rows folded into the plan, Spark cannot
-    # feed the sequencer's higher-order functions straight into XGBoost's Python UDF.
-    return features.filter(F.col(C.DATE) == F.lit(target_day)).localCheckpoint(eager=True)
-
-
-def _predict_lstm(features: Any, model_dir: Path, scale: dict[str, float]) -> pd.DataFrame:
-    from energy_forecast.training import artifacts
-    from energy_forecast.training.dataset import FeatureShape, decode
-    from energy_forecast.training.evaluate import predict_scaled, unscale
-
-    model = artifacts.load_model(model_dir)
-    table = features.select(C.HOUSEHOLD, C.DATE, C.SEQUENCE, C.MASK, C.STATIC, C.TARGET).toArrow()
-    config = model.config
-    shape = FeatureShape(config.sequence_length, config.sequence_features, config.static_features)
-    scaled = predict_scaled(model, decode(table, shape))
-    return pd.DataFrame(
-        {
-            "household_id": table.column(C.HOUSEHOLD).to_pylist(),
-            "date": table.column(C.DATE).to_pylist(),
-            "predicted_kwh": unscale(scaled, scale["mean"], scale["std"]),
-        }
+    rows = (
+        history.withColumn("_rank", F.row_number().over(last_row))
+        .filter(F.col("_rank") == 1)
+        .drop("_rank")
+        .withColumn(_LAST_DATE, F.col(C.DATE))
+        .withColumn(C.DATE, F.date_add(F.col(C.DATE), 1))
+        .withColumn(C.DAY_OF_WEEK, F.date_format(F.col(C.DATE), "EEEE"))
+        .withColumn(C.ENERGY, F.lit(None).cast("double"))
+        .withColumn(C.PEAK_USAGE, F.lit(None).cast("double"))
+        .withColumn("stale", F.datediff(F.lit(newest), F.col(_LAST_DATE)) > stale_after_days)
+        .join(mean_temperature, C.HOUSEHOLD)
     )
-
-
-def _predict_xgboost(features: Any, model_dir: Path) -> pd.DataFrame:
-    from pyspark.sql import functions as F
-    from xgboost.spark import SparkXGBRegressorModel
-
-    model = SparkXGBRegressorModel.load(str(model_dir))
-    return (
-        model.transform(features.select(C.HOUSEHOLD, C.DATE, C.TABULAR_FEATURES))
-        .select(C.HOUSEHOLD, C.DATE, F.col("prediction").cast("double").alias("predicted_kwh"))
-        .toPandas()
+    if temperatures is None:
+        return rows.withColumn(C.TEMPERATURE, F.col("mean_temperature_c")).withColumn(
+            _SOURCE, F.lit(HOUSEHOLD_MEAN)
+        )
+    rows = rows.join(temperatures, [C.HOUSEHOLD, C.DATE], "left")
+    return rows.withColumn(
+        C.TEMPERATURE, F.coalesce("forecast_temperature_c", "mean_temperature_c")
+    ).withColumn(
+        _SOURCE,
+        F.when(F.col("forecast_temperature_c").isNotNull(), F.lit(FORECAST_TABLE)).otherwise(
+            F.lit(HOUSEHOLD_MEAN)
+        ),
     )
 
 
 def forecast_next_day(
     spark: Any,
-    champion: str,
-    model_dir: Path,
+    model: SavedModel,
     validated_path: Path,
-    pipeline_model: Path,
-    target_scale: dict[str, float],
     output_path: Path,
+    stale_after_days: int,
+    temperature_forecasts: Path | None = None,
 ) -> Path:
-    """Write the champion's next-day forecast for every household as Parquet."""
-    if champion not in ("lstm", "xgboost"):
-        raise ValueError(f"no forecaster for champion {champion!r}")
-    features = _features_of_next_day(spark, validated_path, pipeline_model)
-    if champion == "lstm":
-        forecasts = _predict_lstm(features, model_dir, target_scale)
-    else:
-        forecasts = _predict_xgboost(features, model_dir)
-    if not np.all(np.isfinite(forecasts["predicted_kwh"])):
-        raise ValueError(f"the {champion} forecasts contain NaN or infinity")
-    forecasts["model"] = champion
+    """Write one row per household: its forecast, or ``status=stale`` and no forecast."""
+    from pyspark.sql import functions as F
+
+    history = spark.read.parquet(str(validated_path))
+    temperatures = (
+        read_temperature_forecasts(spark, temperature_forecasts) if temperature_forecasts else None
+    )
+    targets = next_day_targets(history, stale_after_days, temperatures).localCheckpoint(eager=True)
+    fresh = targets.filter(~F.col("stale")).select(*history.columns)
+    predictions = score(model, history, fresh)
+    households = targets.select(
+        C.HOUSEHOLD, C.DATE, _LAST_DATE, C.TEMPERATURE, _SOURCE, "stale"
+    ).toPandas()
+    forecasts = households.merge(predictions, on=[C.HOUSEHOLD, C.DATE], how="left")
+    forecasts["status"] = np.where(forecasts["stale"], "stale", "forecast")
+    forecasts["model"] = model.kind
+    served = forecasts["status"] == "forecast"
+    if not np.all(np.isfinite(forecasts.loc[served, "predicted_kwh"])):
+        raise ValueError(f"the {model.kind} forecasts contain NaN or infinity")
     with atomic_file(output_path) as tmp:
         forecasts.sort_values(C.HOUSEHOLD).loc[:, list(FORECAST_COLUMNS)].to_parquet(
             tmp, index=False
         )
     return output_path
+
+
+def served_targets(test_rows: Any, history: Any, temperatures: Any = None) -> Any:
+    """The test rows as they would have been served: the day's actual temperature replaced
+    by what a forecast would have had (the table's value, else the household's mean over the
+    days before the row)."""
+    from pyspark.sql import functions as F
+
+    first_test_date = test_rows.agg(F.min(C.DATE)).first()[0]
+    mean_temperature = (
+        history.filter(F.col(C.DATE) < F.lit(first_test_date))
+        .groupBy(C.HOUSEHOLD)
+        .agg(F.avg(C.TEMPERATURE).alias("mean_temperature_c"))
+    )
+    rows = test_rows.join(mean_temperature, C.HOUSEHOLD, "left")
+    proxy = F.coalesce("mean_temperature_c", C.TEMPERATURE)  # no history: nothing better
+    if temperatures is not None:
+        rows = rows.join(temperatures, [C.HOUSEHOLD, C.DATE], "left")
+        proxy = F.coalesce("forecast_temperature_c", proxy)
+    return rows.withColumn(C.TEMPERATURE, proxy).select(*test_rows.columns)

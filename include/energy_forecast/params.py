@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from airflow.sdk import Param
 
+from energy_forecast.gate import PROMOTE_MODES
 from energy_forecast.settings import (
     SOURCES,
     BaselineSettings,
     FeatureSettings,
     IngestSettings,
+    PublishSettings,
     SparkResources,
     SparkSettings,
     TrainSettings,
@@ -23,6 +25,7 @@ _FEATURES = FeatureSettings()
 _TRAIN = TrainSettings()
 _BASELINE = BaselineSettings()
 _SPARK = SparkSettings()
+_PUBLISH = PublishSettings()
 _RESOURCES = SparkResources()
 
 
@@ -88,6 +91,18 @@ def ingest_params() -> dict[str, Param]:
             _INGEST.max_quarantine_fraction, 0, 1, "Max quarantined fraction",
             "Fail the run when more than this share of rows is quarantined.", section,
         ),
+        "max_energy_kwh": _bounded(
+            _INGEST.max_energy_kwh, 1, 1_000_000, "Max energy per day (kWh)",
+            "Rows whose energy or peak-hours energy exceeds this are quarantined.", section,
+        ),
+        "min_temperature_c": _bounded(
+            _INGEST.min_temperature_c, -100, 100, "Min average temperature (°C)",
+            "Rows with a colder average temperature are quarantined.", section,
+        ),
+        "max_temperature_c": _bounded(
+            _INGEST.max_temperature_c, -100, 100, "Max average temperature (°C)",
+            "Rows with a warmer average temperature are quarantined.", section,
+        ),
     }  # fmt: skip
 
 
@@ -109,6 +124,11 @@ def feature_params() -> dict[str, Param]:
         "rows_per_row_group": _bounded(
             _FEATURES.rows_per_row_group, 16, 1_000_000, "Rows per Parquet row group",
             "Smaller groups shard more evenly across training processes.", section,
+        ),
+        "target_file_mb": _bounded(
+            _FEATURES.target_file_mb, 1, 4_096, "Target Parquet file size (MB)",
+            "Each split is written as files of about this size (uncompressed estimate), each "
+            "holding many row groups.", section,
         ),
     }  # fmt: skip
 
@@ -184,9 +204,15 @@ def train_params() -> dict[str, Param]:
 def baseline_params() -> dict[str, Param]:
     section = "XGBoost baseline"
     return {
-        "xgb_num_workers": _bounded(
-            _BASELINE.xgb_num_workers, 1, 256, "XGBoost workers",
-            "Spark tasks training XGBoost (needs as many task slots).", section,
+        "xgb_num_workers": Param(
+            _BASELINE.xgb_num_workers,
+            type=["null", "integer"],
+            minimum=1,
+            maximum=256,
+            title="XGBoost workers",
+            description="Spark tasks training XGBoost (needs as many task slots). Empty: as "
+            "many as the task slots the application gets when it declares spark_cores.",
+            section=section,
         ),
         "xgb_max_depth": _bounded(
             _BASELINE.xgb_max_depth, 1, 16, "Max tree depth", "Depth of each tree.", section
@@ -202,6 +228,52 @@ def baseline_params() -> dict[str, Param]:
         "xgb_early_stopping_rounds": _bounded(
             _BASELINE.xgb_early_stopping_rounds, 1, 1000, "Early-stopping rounds",
             "Rounds without a better validation RMSE before boosting stops.", section,
+        ),
+    }  # fmt: skip
+
+
+def publish_params() -> dict[str, Param]:
+    section = "Promotion and forecasts"
+    return {
+        "promote": Param(
+            _PUBLISH.promote,
+            type="string",
+            enum=list(PROMOTE_MODES),
+            title="Promote the challenger",
+            description="auto: only past the gate (beats persistence and the champion by the "
+            "margin); never: an experiment; force: replace the champion (give a reason).",
+            section=section,
+        ),
+        "promote_reason": Param(
+            _PUBLISH.promote_reason,
+            type=["null", "string"],
+            title="Reason for forcing",
+            description="Required with promote=force; recorded in the registry.",
+            section=section,
+        ),
+        "promotion_margin_kwh": _bounded(
+            _PUBLISH.promotion_margin_kwh, 0.0, 10.0, "Promotion margin (kWh)",
+            "Test RMSE the challenger must gain over the champion on the same rows.", section,
+        ),
+        "allow_synthetic_promotion": Param(
+            _PUBLISH.allow_synthetic_promotion,
+            type="boolean",
+            title="Allow a synthetic-data champion",
+            description="A model trained on synthetic data is never promoted unless this is on.",
+            section=section,
+        ),
+        "stale_after_days": _bounded(
+            _PUBLISH.stale_after_days, 0, 3650, "Stale after (days)",
+            "Households whose data ends this many days before the newest date are flagged, "
+            "not forecast.", section,
+        ),
+        "temperature_forecasts_path": Param(
+            _PUBLISH.temperature_forecasts_path,
+            type=["null", "string"],
+            title="Temperature forecasts",
+            description="CSV or Parquet (household_id, date, temperature_c) inside the data "
+            "roots; empty: each household's mean temperature is the proxy.",
+            section=section,
         ),
     }  # fmt: skip
 

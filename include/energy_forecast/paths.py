@@ -89,6 +89,11 @@ class RunLayout:
     def for_run(cls, run_id: str, root: Path | None = None) -> RunLayout:
         return cls((root or artifacts_root()) / DAG_ID / safe_run_id(run_id))
 
+    @property
+    def skip_note(self) -> Path:
+        """Written instead of features and models when the run found nothing changed."""
+        return self.run_dir / "skipped.json"
+
     # download
     @property
     def raw_dir(self) -> Path:

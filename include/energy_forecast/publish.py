@@ -1,69 +1,57 @@
-"""Publish the champion: its model, the PipelineModel, the report and next-day forecasts.
+"""Publish a champion: a new registry version, complete before it becomes current.
 
-Everything is staged in a temporary sibling folder and swapped in with one rename, so a
-consumer scheduled on the champion Asset never reads a half-copied champion.
+Model, PipelineModel, report and next-day forecasts are copied or written into the version
+folder that :meth:`Registry.register` builds under a hidden name; only the finished folder
+is renamed into place and the ``champion`` pointer switched to it, so a consumer scheduled on
+the champion Asset never reads half a champion, and a failure leaves the previous one current.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from energy_forecast.atomic import replace_dir, temporary_sibling
-from energy_forecast.paths import champion_dir
+from energy_forecast.registry import Registry, Version
 
 FORECASTS_FILE = "forecasts.parquet"
-CHAMPION_FILE = "champion.json"
-
-
-def _copy(source: Path, target: Path) -> None:
-    if source.is_dir():
-        shutil.copytree(source, target)
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+MODEL_FOLDER = "model"
+PIPELINE_MODEL_FOLDER = "pipeline_model"
+REPORT_FOLDER = "report"
 
 
 def publish_champion(
+    registry: Registry,
     *,
     champion: str,
     model_files: list[Path],
     pipeline_model: Path,
     report_dir: Path,
-    write_forecasts: Callable[[Path], Path],
-    summary: dict[str, Any],
-    destination: Path | None = None,
-) -> dict[str, str]:
-    """Build the champion folder beside ``destination`` (default: the artifacts root's
-    champion folder) and replace it whole."""
-    destination = destination or champion_dir()
+    write_forecasts: Callable[[Path, Path, Path], Path],
+    metadata: dict[str, Any],
+) -> Version:
+    """Register ``champion`` as the new current version.
+
+    ``model_files`` are the model's files (copied into ``model/``) or its one folder (copied
+    as ``model/``). ``write_forecasts(model_dir, pipeline_model, path)`` writes the forecasts
+    with the version's own copies, so they come from exactly what is published.
+    """
     missing = [str(p) for p in [*model_files, pipeline_model, report_dir] if not p.exists()]
     if missing:
         raise FileNotFoundError(f"cannot publish, missing artifacts: {missing}")
-    staged = temporary_sibling(destination)
-    try:
-        for path in model_files:
-            _copy(path, staged / "model" / path.name)
-        _copy(pipeline_model, staged / "pipeline_model")
-        _copy(report_dir, staged / "report")
-        forecasts = write_forecasts(staged / FORECASTS_FILE)
-        champion_info = {
-            "champion": champion,
-            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            **summary,
-        }
-        (staged / CHAMPION_FILE).write_text(json.dumps(champion_info, indent=2, default=str))
-        replace_dir(staged, destination)
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
-    return {
-        "champion_dir": str(destination),
-        "champion": champion,
-        "forecasts": str(destination / forecasts.name),
-        "report_html": str(destination / "report" / "report.html"),
-    }
+
+    def build(version: Path) -> dict[str, Any]:
+        model_dir = version / MODEL_FOLDER
+        if len(model_files) == 1 and model_files[0].is_dir():
+            shutil.copytree(model_files[0], model_dir)
+        else:
+            model_dir.mkdir()
+            for path in model_files:
+                shutil.copy2(path, model_dir / path.name)
+        shutil.copytree(pipeline_model, version / PIPELINE_MODEL_FOLDER)
+        shutil.copytree(report_dir, version / REPORT_FOLDER)
+        write_forecasts(model_dir, version / PIPELINE_MODEL_FOLDER, version / FORECASTS_FILE)
+        return {"champion": champion, **metadata}
+
+    return registry.register(build)

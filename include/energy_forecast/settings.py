@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, Self
 
+from energy_forecast.gate import PROMOTE_MODES
+
 Source = Literal["auto", "kaggle", "local", "synthetic"]
 SOURCES: tuple[str, ...] = ("auto", "kaggle", "local", "synthetic")
 
@@ -37,12 +39,21 @@ class IngestSettings(_FromParams):
     synthetic_days: int = 7
     synthetic_seed: int = 42
     max_quarantine_fraction: float = 0.05
+    # Plausibility bounds: a row outside them is quarantined. The real file stays within
+    # 0.5-20 kWh and 10-25 °C; these only catch what no household can have measured.
+    max_energy_kwh: float = 1_000.0  # a day's energy, and its peak-hours part
+    min_temperature_c: float = -60.0
+    max_temperature_c: float = 60.0
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, got {self.source!r}")
         if not 0.0 <= self.max_quarantine_fraction <= 1.0:
             raise ValueError("max_quarantine_fraction must be within [0, 1]")
+        if not self.max_energy_kwh > 0:
+            raise ValueError("max_energy_kwh must be > 0")
+        if not self.min_temperature_c < self.max_temperature_c:
+            raise ValueError("min_temperature_c must be below max_temperature_c")
         if self.source == "local" and not self.local_csv_path:
             raise ValueError(
                 "source='local' needs local_csv_path: the path of a CSV file inside one of the "
@@ -58,6 +69,10 @@ class FeatureSettings(_FromParams):
     test_days: int = 1
     val_days: int = 1
     rows_per_row_group: int = 2_048
+    #: Each split is written as files of about this size, each holding many row groups, so
+    #: the number of files (and of footers every training rank opens) follows the data's
+    #: size, never its row-group count.
+    target_file_mb: int = 64
 
     def __post_init__(self) -> None:
         if self.sequence_length < 1:
@@ -66,6 +81,8 @@ class FeatureSettings(_FromParams):
             raise ValueError("test_days and val_days must be >= 1")
         if self.rows_per_row_group < 1:
             raise ValueError("rows_per_row_group must be >= 1")
+        if self.target_file_mb < 1:
+            raise ValueError("target_file_mb must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -119,7 +136,9 @@ class TrainSettings(_FromParams):
 class BaselineSettings(_FromParams):
     """Hyper-parameters of the XGBoost baseline on lag features."""
 
-    xgb_num_workers: int = 1
+    #: Spark tasks training XGBoost; None: every task slot the application gets when it
+    #: declares the default cores (``SparkResources.cores``).
+    xgb_num_workers: int | None = None
     xgb_max_depth: int = 4
     xgb_n_estimators: int = 400
     xgb_learning_rate: float = 0.05
@@ -173,6 +192,30 @@ class SparkSettings(_FromParams):
             or built_in.executor_memory,
             cores=int(self.spark_cores or connection_extras.get("cores") or built_in.cores),
         )
+
+
+@dataclass(frozen=True)
+class PublishSettings(_FromParams):
+    """The promotion gate (see ``gate``) and the next-day forecasts that are published."""
+
+    promote: str = "auto"  # auto (the gate) | never (experiments) | force (with a reason)
+    promote_reason: str | None = None
+    promotion_margin_kwh: float = 0.01
+    allow_synthetic_promotion: bool = False
+    #: A household whose last row is more than this many days before the data's last date is
+    #: flagged stale in the forecasts instead of being forecast.
+    stale_after_days: int = 7
+    #: Temperature forecasts (household_id, date, temperature_c), inside the data roots;
+    #: without it the household's mean temperature stands in.
+    temperature_forecasts_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.promote not in PROMOTE_MODES:
+            raise ValueError(f"promote must be one of {PROMOTE_MODES}, got {self.promote!r}")
+        if self.promote == "force" and not (self.promote_reason or "").strip():
+            raise ValueError("promote='force' needs promote_reason: say why it overrides the gate")
+        if self.promotion_margin_kwh < 0 or self.stale_after_days < 0:
+            raise ValueError("promotion_margin_kwh and stale_after_days must be >= 0")
 
 
 _TRAIN_OVERHEAD = timedelta(minutes=10)

@@ -53,7 +53,8 @@ def test_energy_forecast_wires_the_stages_in_order(dag_bag):
     downstream = {task.task_id: task.downstream_task_ids for task in dag.tasks}
 
     assert downstream == {
-        "download": {"preprocess", "check_features", "report", "publish"},
+        "download": {"skip_if_unchanged", "check_features", "report", "publish"},
+        "skip_if_unchanged": {"preprocess"},
         "preprocess": {"check_features"},
         "check_features": {"train", "baseline", "report", "publish"},
         "train": {"report", "publish"},

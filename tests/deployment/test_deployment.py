@@ -28,7 +28,7 @@ SPARK_APPS = {
     "energy-forecast-preprocess",
     "energy-forecast-train",
     "energy-forecast-baseline",
-    "energy-forecast-publish",
+    "energy-forecast-report",
 }
 CHROMIUM = "/usr/bin/chromium"
 _CHROMIUM_ARGS = [

@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from energy_forecast.paths import safe_run_id
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_LOCAL = PROJECT_ROOT / "bin" / "airflow-local"
 _RUN_STATE = re.compile(r"DagRun Finished: .*?run_id=(\S+?), .*?state=(\w+)")
@@ -82,12 +84,34 @@ class LocalAirflow:
         result = self.cli("db", "migrate")
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
-    def dags_test(self, conf: dict) -> DagRunResult:
-        result = self.cli("dags", "test", "energy_forecast", "-c", json.dumps(conf))
+    def dags_test(self, conf: dict, logical_date: str | None = None) -> DagRunResult:
+        dated = [logical_date] if logical_date else []
+        result = self.cli("dags", "test", "energy_forecast", *dated, "-c", json.dumps(conf))
         log = result.stdout + result.stderr
         match = _RUN_STATE.search(log)
         assert match, f"no DagRun end in the log (exit {result.returncode}):\n{log[-5000:]}"
         run_id, state = match.groups()
-        runs = [p for p in (self.artifacts / "energy_forecast").iterdir() if p.is_dir()]
-        run_dirs = [p for p in runs if not p.name.startswith((".", "champion"))]
-        return DagRunResult(state, run_id, max(run_dirs, key=lambda p: p.stat().st_mtime), log)
+        run_dir = self.artifacts / "energy_forecast" / safe_run_id(run_id)
+        return DagRunResult(state, run_id, run_dir, log)
+
+    def task_states(self, run_id: str) -> dict[str, str]:
+        result = self.cli(
+            "tasks", "states-for-dag-run", "energy_forecast", run_id, "--output", "json"
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        rows = json.loads(result.stdout[result.stdout.index("[") :])
+        return {row["task_id"]: row["state"] for row in rows}
+
+    def asset_events(self) -> int:
+        """Events recorded for the champion Asset in this home's metadata database."""
+        from sqlalchemy import create_engine, text
+
+        url = self.env.get(
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+            f"sqlite:///{self.root / 'airflow' / 'airflow.db'}",
+        )
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            count = connection.execute(text("SELECT COUNT(*) FROM asset_event")).scalar_one()
+        engine.dispose()
+        return int(count)

@@ -1,18 +1,21 @@
 """``airflow dags test energy_forecast`` end to end, on synthetic data and on the real file.
 
-The synthetic run keeps Airflow's metadata in Postgres (when the machine serves it) and the
-real-file run in SQLite, so both deployments' databases are exercised.
+The synthetic backfill keeps Airflow's metadata in Postgres (when the machine serves it) and
+the real-file runs in SQLite, so both deployments' databases are exercised. The real-file
+runs share one Airflow home and registry: promote, keep, force, skip.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from energy_forecast.registry import Registry
 from tests.e2e.airflow_cli import LocalAirflow, fresh_postgres_database
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +47,8 @@ def _assert_row_counts_add_up(run_dir, expected_input_rows):
     quarantined = pd.read_csv(run_dir / "raw" / "quarantine.csv")
 
     assert ingest["input_rows"] == expected_input_rows
-    assert ingest["input_rows"] == ingest["valid_rows"] + ingest["quarantined_rows"]
+    accounted = ingest["valid_rows"] + ingest["quarantined_rows"] + ingest["rows_after_cutoff"]
+    assert ingest["input_rows"] == accounted
     assert ingest["valid_rows"] == len(validated)
     assert ingest["quarantined_rows"] == len(quarantined)
     split_rows = {name: split["rows"] for name, split in features["splits"].items()}
@@ -55,7 +59,7 @@ def _assert_row_counts_add_up(run_dir, expected_input_rows):
     return split_rows, validated
 
 
-def _assert_models_reported_and_published(run, validated, split_rows, airflow):
+def _assert_models_reported(run, split_rows):
     run_dir = run.run_dir
     for model_dir, files in {
         "lstm": ["model.pt", "model_config.json", "history.json", "predictions.parquet"],
@@ -71,45 +75,110 @@ def _assert_models_reported_and_published(run, validated, split_rows, airflow):
     assert metrics["champion"]["model"] in {"lstm", "xgboost"}
     html = (run_dir / "report" / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') >= 3
-    assert (run_dir / "report" / "report.md").exists()
+    for section in ("Promotion decision", "Served configuration", "Registry history", "Backtest"):
+        assert section in html, section
     assert "Model comparison" in run.log
-
-    champion_dir = airflow.artifacts / "energy_forecast" / "champion"
-    champion = json.loads((champion_dir / "champion.json").read_text())
-    assert champion["champion"] == metrics["champion"]["model"]
-    assert (champion_dir / "pipeline_model" / "metadata").is_dir()
-    assert (champion_dir / "report" / "report.html").exists()
-    forecasts = pd.read_parquet(champion_dir / "forecasts.parquet")
-    assert len(forecasts) == validated["household_id"].nunique()
-    assert forecasts["household_id"].is_unique
-    assert set(forecasts["model"]) == {metrics["champion"]["model"]}
-    assert np.isfinite(forecasts["predicted_kwh"]).all()
-    next_day = pd.Timestamp(validated["date"].max()) + pd.Timedelta(days=1)
-    assert set(pd.to_datetime(forecasts["date"])) == {next_day}
     return metrics
 
 
-def test_synthetic_run_succeeds_end_to_end(postgres_airflow):
-    run = postgres_airflow.dags_test(
-        {"source": "synthetic", "synthetic_households": 150, "synthetic_days": 8, **FAST_TRAINING}
-    )
-
-    assert run.state == "success", run.log[-5000:]
-    split_rows, validated = _assert_row_counts_add_up(run.run_dir, expected_input_rows=150 * 8)
-    assert split_rows == {"train": 150 * 6, "val": 150, "test": 150}
-    _assert_models_reported_and_published(run, validated, split_rows, postgres_airflow)
+def _registry(airflow) -> Registry:
+    return Registry(airflow.artifacts)
 
 
-def test_real_file_run_succeeds_and_both_models_beat_persistence(sqlite_airflow, real_csv):
-    run = sqlite_airflow.dags_test(
-        {"source": "local", "local_csv_path": str(real_csv), "num_processes": 2}
-    )
+class _ChampionReader(threading.Thread):
+    """Reads "current" over and over, the way a consumer would, and notes any gap."""
 
-    assert run.state == "success", run.log[-5000:]
-    split_rows, validated = _assert_row_counts_add_up(run.run_dir, expected_input_rows=90_000)
+    def __init__(self, registry: Registry) -> None:
+        super().__init__(daemon=True)
+        self.registry, self.reads, self.problems = registry, 0, []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            if not self.registry.pointer.is_symlink():
+                continue
+            version = self.registry.pointer.resolve()
+            try:
+                meta = json.loads((version / "champion.json").read_text())
+                forecasts = pd.read_parquet(version / "forecasts.parquet")
+                assert (version / "pipeline_model" / "metadata").is_dir()
+                assert (version / "model").is_dir() and len(forecasts) > 0
+                assert meta["version"] == version.name
+                self.reads += 1
+            except (OSError, ValueError, AssertionError) as error:
+                self.problems.append(f"{version.name}: {error!r}")
+
+
+def test_a_synthetic_backfill_is_a_walk_forward_backtest_that_never_promotes(postgres_airflow):
+    conf = {"source": "synthetic", "synthetic_households": 100, "synthetic_days": 10}
+    dates = ["2025-04-08", "2025-04-09", "2025-04-10"]
+
+    runs = [postgres_airflow.dags_test({**conf, **FAST_TRAINING}, day) for day in dates]
+
+    for run, day in zip(runs, dates, strict=True):
+        assert run.state == "success", run.log[-5000:]
+        ingest = json.loads((run.run_dir / "raw" / "manifest.json").read_text())
+        features = json.loads((run.run_dir / "features" / "manifest.json").read_text())
+        feature_dates = [d for split in features["splits"].values() for d in split["dates"]]
+        assert ingest["cutoff"] == day
+        assert max(feature_dates) < day  # point in time: nothing from the run's date on
+        states = postgres_airflow.task_states(run.run_id)
+        assert states["report"] == "success" and states["publish"] == "skipped"
+    split_rows, _ = _assert_row_counts_add_up(runs[0].run_dir, expected_input_rows=100 * 10)
+    _assert_models_reported(runs[0], split_rows)
+    backtest = _registry(postgres_airflow).backtest()
+    assert [row["cutoff"] for row in backtest] == dates
+    assert not any(row["promoted"] for row in backtest)  # synthetic data never promotes
+    assert _registry(postgres_airflow).current() is None
+    assert postgres_airflow.asset_events() == 0
+    assert "Backtest" in (runs[-1].run_dir / "report" / "report.html").read_text()
+
+
+def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(sqlite_airflow, real_csv):
+    local = {"source": "local", "local_csv_path": str(real_csv)}
+    registry = _registry(sqlite_airflow)
+    reader = _ChampionReader(registry)
+    reader.start()
+
+    first = sqlite_airflow.dags_test(local)
+    assert first.state == "success", first.log[-5000:]
+    split_rows, validated = _assert_row_counts_add_up(first.run_dir, expected_input_rows=90_000)
     # 4/1-4/5 train, 4/6 validation, 4/7 test plus the one 4/8 row
     assert split_rows == {"train": 64_285, "val": 12_857, "test": 12_858}
-    metrics = _assert_models_reported_and_published(run, validated, split_rows, sqlite_airflow)
+    metrics = _assert_models_reported(first, split_rows)
     persistence = metrics["models"]["persistence"]["splits"]["test"]["rmse"]
     for model in ("lstm", "xgboost"):
         assert metrics["models"][model]["splits"]["test"]["rmse"] < persistence
+    assert registry.current().name == "v0001"
+    assert sqlite_airflow.asset_events() == 1
+    forecasts = pd.read_parquet(registry.pointer.resolve() / "forecasts.parquet")
+    assert len(forecasts) == validated["household_id"].nunique() == 12_857
+    assert forecasts["household_id"].is_unique and set(forecasts["status"]) == {"forecast"}
+    assert np.isfinite(forecasts["predicted_kwh"]).all()
+    days = pd.to_datetime(forecasts["date"]).dt.strftime("%Y-%m-%d").value_counts().to_dict()
+    assert days == {"2025-04-08": 12_856, "2025-04-09": 1}
+
+    weak = sqlite_airflow.dags_test({**local, "epochs": 1, "xgb_n_estimators": 2})
+    assert weak.state == "success", weak.log[-5000:]
+    assert sqlite_airflow.task_states(weak.run_id)["publish"] == "skipped"
+    assert "keeping the champion" in weak.log
+    assert registry.current().name == "v0001"
+    assert sqlite_airflow.asset_events() == 1
+
+    forced = {**local, **FAST_TRAINING}
+    force = sqlite_airflow.dags_test({**forced, "promote": "force", "promote_reason": "e2e"})
+    assert force.state == "success", force.log[-5000:]
+    assert registry.current().name == "v0002"
+    assert registry.current().metadata["gate"]["reason"] == "promote=force: e2e"
+    assert sqlite_airflow.asset_events() == 2
+
+    again = sqlite_airflow.dags_test(forced)
+    assert again.state == "success", again.log[-5000:]
+    assert "skipping training and publishing" in again.log
+    states = sqlite_airflow.task_states(again.run_id)
+    assert states["train"] == states["publish"] == "skipped"
+
+    reader.done.set()
+    reader.join()
+    assert reader.problems == [] and reader.reads > 0
+    assert [v.name for v in registry.versions()] == ["v0001", "v0002"]

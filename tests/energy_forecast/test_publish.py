@@ -1,15 +1,15 @@
-"""Publishing the champion: one folder, swapped in whole, or the previous one kept."""
+"""Publishing the champion: a complete registry version, or the previous champion kept."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from energy_forecast.publish import CHAMPION_FILE, FORECASTS_FILE, publish_champion
+from energy_forecast.publish import FORECASTS_FILE, publish_champion
+from energy_forecast.registry import Registry
 
 
 def _artifacts(root: Path, tag: str) -> dict[str, Path]:
@@ -32,142 +32,68 @@ def _artifacts(root: Path, tag: str) -> dict[str, Path]:
     }
 
 
-def _forecasts(tag: str) -> Callable[[Path], Path]:
-    def write(path: Path) -> Path:
-        pd.DataFrame(
-            {
-                "household_id": ["H00000"],
-                "date": [pd.Timestamp("2025-04-08").date()],
-                "predicted_kwh": [1.5],
-                "model": [tag],
-            }
-        ).to_parquet(path, index=False)
-        return path
-
-    return write
+def _write_forecasts(model: Path, pipeline_model: Path, path: Path) -> Path:
+    tag = (model / "model.pt").read_text() if (model / "model.pt").exists() else "folder"
+    pd.DataFrame({"household_id": ["H00000"], "model": [tag]}).to_parquet(path, index=False)
+    return path
 
 
-def _publish(root: Path, destination: Path, tag: str, **overrides) -> dict[str, str]:
-    files = _artifacts(root, tag)
+def _publish(root: Path, registry: Registry, tag: str, **overrides):
+    files = _artifacts(root / tag, tag)
     arguments = {
         "champion": "lstm",
         "model_files": [files["model"], files["config"]],
         "pipeline_model": files["pipeline_model"],
         "report_dir": files["report"],
-        "write_forecasts": _forecasts(tag),
-        "summary": {"run_id": tag},
-        "destination": destination,
+        "write_forecasts": _write_forecasts,
+        "metadata": {"run_id": tag},
     }
-    return publish_champion(**{**arguments, **overrides})
+    return publish_champion(registry, **{**arguments, **overrides})
 
 
-def _hidden(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+def test_a_version_holds_model_pipeline_report_forecasts_and_metadata(tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "artifacts")
+
+    version = _publish(tmp_path, registry, "run-1")
+
+    current = registry.pointer.resolve()
+    assert current == version.path
+    assert (current / "model" / "model.pt").read_text() == "weights run-1"
+    assert (current / "pipeline_model" / "metadata").read_text() == "run-1"
+    assert (current / "report" / "report.html").exists()
+    forecasts = pd.read_parquet(current / FORECASTS_FILE)
+    assert forecasts["model"].tolist() == ["weights run-1"]  # made from the published copy
+    assert json.loads((current / "champion.json").read_text())["champion"] == "lstm"
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
+def test_a_model_folder_such_as_xgboosts_becomes_the_model_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "xgb" / "model"
+    (folder / "metadata").mkdir(parents=True)
+    registry = Registry(tmp_path / "artifacts")
+
+    version = _publish(tmp_path, registry, "run-1", champion="xgboost", model_files=[folder])
+
+    assert (version.path / "model" / "metadata").is_dir()
 
 
-def test_publish_champion_writes_model_pipeline_report_forecasts_and_champion_json(
-    tmp_path: Path,
-) -> None:
-    destination = tmp_path / "published" / "champion"
+def test_when_writing_forecasts_fails_the_previous_champion_stays_current(tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "artifacts")
+    _publish(tmp_path, registry, "run-1")
 
-    outputs = _publish(tmp_path / "run1", destination, "run1")
+    def broken(model: Path, pipeline_model: Path, path: Path) -> Path:
+        raise RuntimeError("spark died")
 
-    assert sorted(p.name for p in destination.iterdir()) == sorted(
-        ["model", "pipeline_model", "report", FORECASTS_FILE, CHAMPION_FILE]
-    )
-    assert (destination / "model" / "model.pt").read_text() == "weights run1"
-    assert (destination / "model" / "model_config.json").is_file()
-    assert (destination / "pipeline_model" / "metadata").read_text() == "run1"
-    assert (destination / "pipeline_model" / "stages").is_dir()
-    assert (destination / "report" / "report.html").read_text() == "<html>run1</html>"
-    assert pd.read_parquet(destination / FORECASTS_FILE)["model"].tolist() == ["run1"]
-    info = json.loads((destination / CHAMPION_FILE).read_text())
-    assert info["champion"] == "lstm" and info["run_id"] == "run1"
-    assert info["published_at"]
-    assert outputs == {
-        "champion_dir": str(destination),
-        "champion": "lstm",
-        "forecasts": str(destination / FORECASTS_FILE),
-        "report_html": str(destination / "report" / "report.html"),
-    }
-    assert _hidden(destination.parent) == []
+    with pytest.raises(RuntimeError, match="spark died"):
+        _publish(tmp_path, registry, "run-2", write_forecasts=broken)
+
+    assert registry.current().metadata["run_id"] == "run-1"
+    assert len(registry.versions()) == 1
 
 
-def test_publish_champion_copies_a_model_folder_such_as_xgboost(tmp_path: Path) -> None:
-    destination = tmp_path / "champion"
-    model_dir = tmp_path / "xgboost" / "model"
-    (model_dir / "metadata").mkdir(parents=True)
-    (model_dir / "metadata" / "part-00000").write_text("xgb")
+def test_missing_artifacts_are_named_before_anything_is_written(tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "artifacts")
 
-    _publish(tmp_path / "run", destination, "run", champion="xgboost", model_files=[model_dir])
+    with pytest.raises(FileNotFoundError, match=r"gone\.pt"):
+        _publish(tmp_path, registry, "run-1", model_files=[tmp_path / "gone.pt"])
 
-    assert (destination / "model" / "model" / "metadata" / "part-00000").read_text() == "xgb"
-    assert json.loads((destination / CHAMPION_FILE).read_text())["champion"] == "xgboost"
-
-
-def test_a_second_publish_replaces_the_first_whole_and_leaves_no_hidden_folders(
-    tmp_path: Path,
-) -> None:
-    destination = tmp_path / "published" / "champion"
-    _publish(tmp_path / "run1", destination, "run1")
-    stale = destination / "report" / "stale.png"
-    stale.write_bytes(b"from the first champion")
-
-    _publish(tmp_path / "run2", destination, "run2")
-
-    assert not stale.exists()
-    assert (destination / "model" / "model.pt").read_text() == "weights run2"
-    assert json.loads((destination / CHAMPION_FILE).read_text())["run_id"] == "run2"
-    assert pd.read_parquet(destination / FORECASTS_FILE)["model"].tolist() == ["run2"]
-    assert _hidden(destination.parent) == []
-
-
-def test_when_writing_forecasts_fails_the_previous_champion_stays_intact(tmp_path: Path) -> None:
-    destination = tmp_path / "published" / "champion"
-    _publish(tmp_path / "run1", destination, "run1")
-    before = _tree(destination)
-
-    def fail(path: Path) -> Path:
-        path.write_bytes(b"half a file")
-        raise RuntimeError("forecasting failed")
-
-    with pytest.raises(RuntimeError, match="forecasting failed"):
-        _publish(tmp_path / "run2", destination, "run2", write_forecasts=fail)
-
-    assert _tree(destination) == before
-    assert _hidden(destination.parent) == []
-
-
-def test_missing_artifacts_raise_file_not_found_naming_them_before_anything_is_written(
-    tmp_path: Path,
-) -> None:
-    destination = tmp_path / "published" / "champion"
-    missing_model = tmp_path / "lstm" / "absent.pt"
-    missing_report = tmp_path / "absent_report"
-    called: list[Path] = []
-
-    def record(path: Path) -> Path:
-        called.append(path)
-        return path
-
-    with pytest.raises(FileNotFoundError, match="missing artifacts") as error:
-        _publish(
-            tmp_path / "run",
-            destination,
-            "run",
-            model_files=[missing_model],
-            report_dir=missing_report,
-            write_forecasts=record,
-        )
-
-    assert str(missing_model) in str(error.value)
-    assert str(missing_report) in str(error.value)
-    assert str(tmp_path / "run" / "features" / "pipeline_model") not in str(error.value)
-    assert called == []
-    assert not destination.exists()
+    assert registry.current() is None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from energy_forecast import columns as C
 from energy_forecast.stages import check_features_stage
 
 
@@ -21,6 +22,12 @@ def _raw(tmp_path: Path, validated_rows: int, split_rows: dict[str, int]) -> dic
     features_dir = tmp_path / "features"
     features_dir.mkdir()
     manifest = {
+        "sequence_length": 3,
+        "sequence_features": list(C.SEQUENCE_INPUTS),
+        "static_features": list(C.STATIC_FEATURES),
+        "target": C.TARGET,
+        "target_kwh": C.TARGET_KWH,
+        "scaler": {C.TARGET_KWH: {"mean": 5.0, "std": 2.0}},
         "pipeline_model": str(features_dir / "pipeline_model"),
         "splits": {
             name: {"path": str(features_dir / name), "rows": rows}

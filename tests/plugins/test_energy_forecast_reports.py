@@ -196,6 +196,27 @@ def test_a_run_without_a_report_yet_is_404(api: Api, artifacts: Path) -> None:
     assert "no report" in response.json()["detail"]
 
 
+def test_a_run_that_skipped_as_unchanged_shows_the_champion_version_it_deferred_to(
+    api: Api, artifacts: Path
+) -> None:
+    from energy_forecast.registry import Registry
+
+    def build(folder: Path) -> dict:
+        (folder / "report").mkdir()
+        (folder / "report" / "report.html").write_text(CHAMPION_HTML)
+        return {"champion": "lstm"}
+
+    version = Registry(artifacts).register(build)
+    skipped = RunLayout.for_run("scheduled__unchanged", artifacts)
+    skipped.run_dir.mkdir(parents=True)
+    skipped.skip_note.write_text(f'{{"reason": "same", "champion_version": "{version.name}"}}')
+
+    response = api.client(token=api.viewer_token).get(_run_url("scheduled__unchanged") + "/report")
+
+    assert response.status_code == 200
+    assert response.text == CHAMPION_HTML
+
+
 def test_another_dags_run_is_not_shown_this_dags_report(api: Api, artifacts: Path) -> None:
     response = api.client(token=api.viewer_token).get(
         f"{_run_url()}/report", params={"dag_id": "some_other_dag"}

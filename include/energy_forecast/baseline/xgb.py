@@ -12,10 +12,14 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from energy_forecast import columns as C
 from energy_forecast.metrics import metrics_by_split, write_json, write_predictions
 from energy_forecast.settings import BaselineSettings, SparkResources
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,7 @@ _IS_VALIDATION = "is_validation"
 _PREDICTION = "prediction"
 
 
-def build_regressor(settings: BaselineSettings):
+def build_regressor(settings: BaselineSettings, num_workers: int):
     """The unfitted estimator; one place for every hyper-parameter."""
     from xgboost.spark import SparkXGBRegressor
 
@@ -33,7 +37,11 @@ def build_regressor(settings: BaselineSettings):
         label_col=C.TARGET_KWH,
         prediction_col=_PREDICTION,
         validation_indicator_col=_IS_VALIDATION,
-        num_workers=settings.xgb_num_workers,
+        num_workers=num_workers,
+        # Always shuffle into num_workers partitions: when the input already has that many
+        # (a union of one-file splits), XGBoost keeps them as they are, one worker holding
+        # only validation rows, and Spark refuses a barrier stage over a union.
+        force_repartition=True,
         max_depth=settings.xgb_max_depth,
         n_estimators=settings.xgb_n_estimators,
         learning_rate=settings.xgb_learning_rate,
@@ -42,6 +50,33 @@ def build_regressor(settings: BaselineSettings):
         random_state=settings.seed,
         tree_method="hist",
     )
+
+
+def resolve_num_workers(
+    spark: SparkSession, requested: int | None, declared_cores: int, web_ui: str | None = None
+) -> int:
+    """XGBoost's ``num_workers``: ``requested`` once that many task slots are there; with
+    ``None``, the slots this application holds once it has its ``declared_cores`` (or, when
+    the cluster cannot give them all in time, whatever it holds: at least one)."""
+    from energy_forecast.spark_cluster import (
+        InsufficientSlotsError,
+        task_slots,
+        wait_for_task_slots,
+    )
+
+    if requested is not None:
+        wait_for_task_slots(spark, requested, f"xgb_num_workers={requested}", web_ui=web_ui)
+        return requested
+    purpose = f"xgb_num_workers unset, {declared_cores} declared cores"
+    try:
+        slots = wait_for_task_slots(spark, declared_cores, purpose, web_ui=web_ui)
+    except InsufficientSlotsError as error:
+        slots = task_slots(spark)
+        if slots < 1:
+            raise
+        log.warning("%s; training XGBoost on the %d task slots held", error, slots)
+    log.info("xgb_num_workers unset: %d workers, one per task slot this application holds", slots)
+    return slots
 
 
 def run_baseline(
@@ -55,12 +90,12 @@ def run_baseline(
     """Fit on train (early stopping on val), predict val and test, write model and metrics.
 
     The application holds exactly ``xgb_num_workers`` cores of a cluster, so the LSTM's
-    training application fits beside it.
+    training application fits beside it; without ``xgb_num_workers`` it declares the
+    resources' cores and trains on as many workers as it gets task slots.
     """
     from pyspark.sql import functions as F
 
     from energy_forecast.spark import get_session
-    from energy_forecast.spark_cluster import wait_for_task_slots
 
     manifest = json.loads(Path(features_manifest).read_text())
     splits = manifest["splits"]
@@ -68,10 +103,10 @@ def run_baseline(
         if splits[name]["rows"] == 0:
             raise ValueError(f"the {name} split is empty; nothing to train or evaluate on")
 
-    workers = settings.xgb_num_workers
-    conf = (resources or SparkResources()).conf(cores=workers)
+    resources = resources or SparkResources()
+    conf = resources.conf(cores=settings.xgb_num_workers)
     spark = get_session("energy-forecast-baseline", master=spark_master, conf=conf)
-    wait_for_task_slots(spark, workers, f"xgb_num_workers={workers}", web_ui=master_web_ui)
+    workers = resolve_num_workers(spark, settings.xgb_num_workers, resources.cores, master_web_ui)
     read = {name: spark.read.parquet(splits[name]["path"]) for name in ("train", "val", "test")}
     fit_rows = (
         read["train"]
@@ -80,7 +115,7 @@ def run_baseline(
     )
 
     started = time.perf_counter()
-    model = build_regressor(settings).fit(fit_rows)
+    model = build_regressor(settings, workers).fit(fit_rows)
     train_seconds = time.perf_counter() - started
     booster = model.get_booster()
 
@@ -105,6 +140,7 @@ def run_baseline(
         "splits": metrics_by_split(predictions),
         "train_seconds": round(train_seconds, 3),
         "best_iteration": int(getattr(booster, "best_iteration", -1)),
+        "num_workers": workers,
         "settings": {key: getattr(settings, key) for key in settings.__dataclass_fields__},
     }
     metrics_path = write_json(metrics, output_dir / "metrics.json")

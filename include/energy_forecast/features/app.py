@@ -56,28 +56,80 @@ def _with_split(frame: DataFrame, settings: FeatureSettings) -> tuple[DataFrame,
 MIN_ROW_GROUPS = 16
 
 
+#: Rows whose Parquet size estimates a split's bytes per row.
+_SAMPLE_ROWS = 5_000
+_MB = 1024 * 1024
+#: Parquet's default row-group byte limit; raised where a group would come near it.
+_PARQUET_BLOCK_BYTES = 128 * _MB
+
+
 def effective_rows_per_row_group(rows: int, rows_per_row_group: int) -> int:
     """The configured row-group size, shrunk so a split has at least MIN_ROW_GROUPS groups."""
     return max(1, min(rows_per_row_group, math.ceil(rows / MIN_ROW_GROUPS)))
 
 
-def _write_split(frame: DataFrame, path: Path, rows: int, rows_per_row_group: int) -> None:
-    # One row group per file, files of at most `rows_per_row_group` rows: the trainer
-    # shards by row group, so many equal small groups let every rank get an even share.
+def files_per_split(rows: int, row_bytes: float, target_file_bytes: int, group_rows: int) -> int:
+    """How many files a split is written as: enough for files of about ``target_file_bytes``,
+    at least one, and no more than it has row groups (every file holds a full one)."""
+    by_size = math.ceil(rows * row_bytes / target_file_bytes)
+    return max(1, min(by_size, math.ceil(rows / group_rows)))
+
+
+def estimated_row_bytes(frame: DataFrame, rows: int) -> float:
+    """Parquet bytes per row, from about ``_SAMPLE_ROWS`` random rows encoded in memory.
+
+    Random rows, like the files' round-robin mix: a household's consecutive rows share most
+    of their sequences' values, so they would compress better than a file's rows do. The
+    sample is one row group, so splits of small row groups come out somewhat larger.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sample = frame.sample(fraction=min(1.0, _SAMPLE_ROWS / max(1, rows)), seed=0).toArrow()
+    if not sample.num_rows:
+        return 0.0
+    sink = pa.BufferOutputStream()
+    pq.write_table(sample, sink, compression="snappy")  # Spark's default codec
+    return sink.getvalue().size / sample.num_rows
+
+
+def write_split(
+    frame: DataFrame,
+    path: Path,
+    rows: int,
+    rows_per_row_group: int,
+    target_file_bytes: int,
+    row_bytes: float,
+) -> None:
+    """Write ``frame`` as files of about ``target_file_bytes``, each a run of row groups of
+    exactly ``effective_rows_per_row_group`` rows (the last of each file may be shorter).
+
+    The trainer shards by row group, so equal groups give every rank an even share; the file
+    count follows the bytes, so a split's footers stay few however small its groups are.
+    Parquet cuts a row group at ``parquet.block.row.count.limit`` rows; its byte limit
+    (``parquet.block.size``) is kept at twice a group's estimated size, so it never cuts first.
+    """
     group_rows = effective_rows_per_row_group(rows, rows_per_row_group)
-    files = max(1, math.ceil(rows / group_rows))
+    files = files_per_split(rows, row_bytes, target_file_bytes, group_rows)
+    group_bytes_limit = max(_PARQUET_BLOCK_BYTES, math.ceil(2 * group_rows * row_bytes))
     (
-        frame.repartition(files)
-        .write.option("maxRecordsPerFile", group_rows)
+        frame.repartition(files)  # one task, one file per partition
+        .write.option("maxRecordsPerFile", 0)
+        .option("parquet.block.row.count.limit", group_rows)
+        .option("parquet.block.size", group_bytes_limit)
         .mode("overwrite")
         .parquet(str(path))
     )
 
 
+def _parquet_files(path: Path) -> list[Path]:
+    return sorted(path.glob("part-*.parquet"))
+
+
 def _row_groups(path: Path) -> int:
     import pyarrow.parquet as pq
 
-    return sum(pq.ParquetFile(f).num_row_groups for f in sorted(path.glob("part-*.parquet")))
+    return sum(pq.ParquetFile(f).num_row_groups for f in _parquet_files(path))
 
 
 def run_preprocess(
@@ -110,15 +162,19 @@ def run_preprocess(
 
     staged = temporary_sibling(output_dir)
     model.write().save(str(staged / PIPELINE_MODEL_NAME))
-    row_groups = {}
+    row_bytes = estimated_row_bytes(features, input_rows)
+    row_groups, files = {}, {}
     for name in C.SPLITS:
-        _write_split(
+        write_split(
             features.filter(F.col(C.SPLIT) == name),
             staged / name,
             split_rows[name],
             settings.rows_per_row_group,
+            settings.target_file_mb * _MB,
+            row_bytes,
         )
         row_groups[name] = _row_groups(staged / name)
+        files[name] = len(_parquet_files(staged / name))
     features.unpersist()
     transform_seconds = time.perf_counter() - transform_started
 
@@ -139,6 +195,7 @@ def run_preprocess(
                 "path": str(output_dir / name),
                 "rows": split_rows[name],
                 "row_groups": row_groups[name],
+                "files": files[name],
                 "dates": split_dates[name],
             }
             for name in C.SPLITS
@@ -148,7 +205,9 @@ def run_preprocess(
             "test_days": settings.test_days,
             "val_days": settings.val_days,
             "rows_per_row_group": settings.rows_per_row_group,
+            "target_file_mb": settings.target_file_mb,
         },
+        "estimated_row_bytes": round(row_bytes, 1),
         "timings_s": {
             "fit": round(fit_seconds, 3),
             "transform_and_write": round(transform_seconds, 3),
@@ -170,6 +229,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test-days", type=int, default=defaults.test_days)
     parser.add_argument("--val-days", type=int, default=defaults.val_days)
     parser.add_argument("--rows-per-row-group", type=int, default=defaults.rows_per_row_group)
+    parser.add_argument("--target-file-mb", type=int, default=defaults.target_file_mb)
     return parser.parse_args(argv)
 
 
@@ -183,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         test_days=args.test_days,
         val_days=args.val_days,
         rows_per_row_group=args.rows_per_row_group,
+        target_file_mb=args.target_file_mb,
     )
     spark = get_session("energy-forecast-preprocess")
     # Spark's INFO lines would bury this application's own log in the Airflow task log.

@@ -20,11 +20,13 @@ from pyspark.ml import Estimator, Model
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCols, HasOutputCol
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-_HISTORY = "__sequencer_history"
 _DAY = "__sequencer_day"
+_HISTORY = "__sequencer_history"
+_DAYS = "__sequencer_days"
+_SLOTS = "__sequencer_slots"
 
 
 class _DaySequencerParams(HasInputCols, HasOutputCol):
@@ -142,40 +144,55 @@ class DaySequencerModel(Model, _DaySequencerParams, DefaultParamsReadable, Defau
         if len(pads) != len(inputs):
             raise ValueError(f"{len(pads)} padValues for {len(inputs)} inputCols")
 
-        day_number = F.datediff(F.col(self.getDateCol()), F.lit("1970-01-01"))
-        # Rows of the previous `length` calendar days (range frame on day numbers, so a
-        # missing day is simply absent and never pulls an older value into its slot).
-        window = (
-            Window.partitionBy(self.getHouseholdCol())
-            .orderBy(F.col(_DAY))
-            .rangeBetween(-length, -1)
-        )
-        history = F.collect_list(
-            F.struct(F.col(_DAY).alias("day"), *[F.col(c).cast("double").alias(c) for c in inputs])
-        ).over(window)
+        day = F.col(_DAY)
+        history, days, slots = F.col(_HISTORY), F.col(_DAYS), F.col(_SLOTS)
+        # Rows of the previous `length` calendar days, oldest first (range frame on day
+        # numbers, so a missing day is simply absent and never pulls an older value in).
+        window = Window.partitionBy(self.getHouseholdCol()).orderBy(day).rangeBetween(-length, -1)
+        values = F.array(*[F.col(c).cast("double") for c in inputs])
+        collected = F.collect_list(_entry(day, 1.0, values)).over(window)
 
-        # For each offset (oldest first), the history entries on exactly that day: 0 or 1.
-        offsets = F.sequence(F.lit(length), F.lit(1), F.lit(-1))
-        per_slot = F.transform(
-            offsets,
-            lambda offset: F.filter(
-                F.col(_HISTORY), lambda entry: entry["day"] == F.col(_DAY) - offset
-            ),
+        # One entry per day (a repeated (household, date) keeps its first row), then the
+        # target day itself as an end marker.
+        pad_values = F.array(*[F.lit(p) for p in pads])
+        first_of_day = F.filter(
+            history, lambda entry, i: (i == 0) | (entry["day"] != F.get(history, i - 1)["day"])
         )
-        pad = F.array(*[F.lit(p) for p in pads])
-        sequence = F.transform(
-            per_slot,
-            lambda found: F.when(
-                F.size(found) > 0,
-                F.array(*[found[0][c] for c in inputs]),
-            ).otherwise(pad),
-        )
-        mask = F.transform(
-            per_slot, lambda found: F.when(F.size(found) > 0, F.lit(1.0)).otherwise(F.lit(0.0))
+        with_marker = F.concat(first_of_day, F.array(_entry(day, 0.0, pad_values)))
+
+        # Each entry preceded by one padding slot per calendar day missing before it: the
+        # result is the `length` slots in calendar order plus the marker, in O(length) per
+        # row (looking each offset up in the history instead costs O(length) per offset).
+        pad = _entry(F.lit(None).cast("int"), 0.0, pad_values)
+
+        def missing_before(entry: Column, i: Column) -> Column:
+            previous = F.coalesce(F.get(days, i - 1)["day"], day - length - 1)
+            # Never null, so the output columns stay non-nullable.
+            return F.coalesce(entry["day"] - previous - 1, F.lit(0))
+
+        filled = F.flatten(
+            F.transform(
+                days,
+                lambda entry, i: F.concat(
+                    F.array_repeat(pad, missing_before(entry, i)), F.array(entry)
+                ),
+            )
         )
         return (
-            dataset.withColumn(_DAY, day_number)
-            .withColumn(_HISTORY, history)
-            .withColumns({self.getOutputCol(): sequence, self.getMaskCol(): mask})
-            .drop(_HISTORY, _DAY)
+            dataset.withColumn(_DAY, F.datediff(F.col(self.getDateCol()), F.lit("1970-01-01")))
+            .withColumn(_HISTORY, collected)
+            .withColumn(_DAYS, with_marker)
+            .withColumn(_SLOTS, F.slice(filled, 1, length))
+            .withColumns(
+                {
+                    self.getOutputCol(): F.transform(slots, lambda slot: slot["values"]),
+                    self.getMaskCol(): F.transform(slots, lambda slot: slot["mask"]),
+                }
+            )
+            .drop(_DAY, _HISTORY, _DAYS, _SLOTS)
         )
+
+
+def _entry(day: Column, mask: float, values: Column) -> Column:
+    """One calendar slot: its day number, 1.0 for a real day or 0.0, and the input values."""
+    return F.struct(day.alias("day"), F.lit(mask).alias("mask"), values.alias("values"))

@@ -2,23 +2,22 @@
 
 Preprocessing reads the Parquet file with Spark, so the on-disk types matter as much as the
 values: the date is a pyarrow ``date32`` (Spark ``DateType``), not a string or a timestamp.
-The pandera model is the last gate before writing; row-level checks in
-:mod:`energy_forecast.ingest.validation` quarantine bad rows first, so a failure here is a bug.
+The pandera model is the last gate before each chunk is written (:func:`check_validated`);
+row-level checks in :mod:`energy_forecast.ingest.validation` quarantine bad rows first, so a
+failure here is a bug. The gate sees one chunk at a time: that the (household, date) keys are
+unique across chunks is checked by the writer, which sees them in strictly increasing order.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as arrow
-import pyarrow.parquet as pq
 from pandera.typing import Series
 
 from energy_forecast import columns as c
-from energy_forecast.atomic import atomic_file
 
 #: English day names by ``date.weekday()``; independent of the machine's locale.
 DAY_NAMES: tuple[str, ...] = (
@@ -46,14 +45,19 @@ VALIDATED_ARROW_SCHEMA = arrow.schema(
 )
 
 DATE_DTYPE = pd.ArrowDtype(arrow.date32())
+#: Strings stay in Arrow memory: checking them needs no Python object per value.
+STRING_DTYPE = pd.StringDtype("pyarrow")
+_PANDAS_TYPES = {arrow.string(): STRING_DTYPE, arrow.date32(): DATE_DTYPE}
 
 
 class ValidatedEnergy(pa.DataFrameModel):
     """One row per household and day, every value present and within its domain."""
 
-    household_id: Series[pd.StringDtype] = pa.Field(str_length={"min_value": 1})
+    household_id: Series[Annotated[pd.StringDtype, "pyarrow", pd.NA]] = pa.Field(
+        str_length={"min_value": 1}
+    )
     date: Series[Annotated[pd.ArrowDtype, arrow.date32()]]
-    day_of_week: Series[pd.StringDtype] = pa.Field(isin=DAY_NAMES)
+    day_of_week: Series[Annotated[pd.StringDtype, "pyarrow", pd.NA]] = pa.Field(isin=DAY_NAMES)
     energy_kwh: Series[float] = pa.Field(ge=0)
     household_size: Series[int] = pa.Field(ge=1)
     avg_temperature_c: Series[float]
@@ -66,13 +70,13 @@ class ValidatedEnergy(pa.DataFrameModel):
         unique = (c.HOUSEHOLD, c.DATE)
 
 
-def write_validated(frame: pd.DataFrame, path: Path) -> Path:
-    """Check ``frame`` against the model and write it atomically with the fixed Arrow schema."""
-    ValidatedEnergy.validate(frame, lazy=True)
-    table = arrow.Table.from_pandas(frame, schema=VALIDATED_ARROW_SCHEMA, preserve_index=False)
-    # Without pandas' metadata every reader (Spark, pandas, polars) sees plain Arrow types,
-    # not the pandas extension dtypes this frame happened to use in memory.
-    table = table.replace_schema_metadata(None)
-    with atomic_file(path) as tmp:
-        pq.write_table(table, tmp)
-    return path
+def check_validated(table: arrow.Table) -> None:
+    """Raise ``pandera.errors.SchemaErrors`` unless ``table`` meets the contract."""
+    if table.schema != VALIDATED_ARROW_SCHEMA:
+        raise TypeError(f"validated rows have schema {table.schema}, not the contract's")
+    ValidatedEnergy.validate(to_pandas(table), lazy=True)
+
+
+def to_pandas(table: arrow.Table) -> pd.DataFrame:
+    """``table`` as the frame :class:`ValidatedEnergy` describes."""
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)

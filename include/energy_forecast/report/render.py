@@ -41,6 +41,18 @@ pre { background: #f6f6f6; padding: 0.75rem; overflow-x: auto; }
 
 
 @dataclass(frozen=True)
+class ReportSection:
+    """A titled block of sentences and an optional table, added by a stage beyond the
+    model comparison (the promotion decision, the registry's history, the backtest)."""
+
+    title: str
+    sentences: Sequence[str] = ()
+    titles: Sequence[str] = ()
+    rows: Sequence[Sequence[str]] = ()
+    label_columns: int = 1
+
+
+@dataclass(frozen=True)
 class ReportContent:
     """Everything a report shows; ``figures`` maps a caption to its PNG file."""
 
@@ -50,6 +62,7 @@ class ReportContent:
     run_info: Mapping[str, Any]
     figures: Mapping[str, Path] = field(default_factory=dict)
     notes: Sequence[str] = ()
+    sections: Sequence[ReportSection] = ()
 
 
 def summary_sentences(comparison: Comparison) -> list[str]:
@@ -101,6 +114,12 @@ def render_markdown(content: ReportContent) -> str:
     lines += _markdown_table(
         _IMPROVEMENT_TITLES, _improvement_rows(content.comparison), label_columns=1
     )
+    for section in content.sections:
+        lines += ["", f"## {section.title}", ""]
+        lines += [f"- {sentence}" for sentence in section.sentences]
+        if section.rows:
+            lines += [""] if section.sentences else []
+            lines += _markdown_table(section.titles, section.rows, section.label_columns)
     lines += ["", "## Naive baselines", ""]
     lines += [f"- {sentence}" for sentence in _naive_sentences(content)]
     if content.figures:
@@ -128,9 +147,14 @@ def render_html(content: ReportContent) -> str:
         "baselines are references only.</p>",
         "<h2>Improvement over persistence (test RMSE)</h2>",
         _html_table(_IMPROVEMENT_TITLES, _improvement_rows(content.comparison), label_columns=1),
-        "<h2>Naive baselines</h2>",
-        _html_list(_naive_sentences(content)),
     ]
+    for section in content.sections:
+        parts.append(f"<h2>{esc(section.title)}</h2>")
+        if section.sentences:
+            parts.append(_html_list(section.sentences))
+        if section.rows:
+            parts.append(_html_table(section.titles, section.rows, section.label_columns))
+    parts += ["<h2>Naive baselines</h2>", _html_list(_naive_sentences(content))]
     if content.figures:
         parts.append("<h2>Figures</h2>")
         for caption, path in content.figures.items():

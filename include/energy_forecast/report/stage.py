@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,20 @@ from energy_forecast.atomic import write_text
 from energy_forecast.columns import DATE, ENERGY, HOUSEHOLD
 from energy_forecast.metrics import metrics_by_split, write_json, write_predictions
 from energy_forecast.report import plots
-from energy_forecast.report.compare import REPORT_SPLIT, SELECTION_SPLIT, compare_models
+from energy_forecast.report.compare import (
+    REPORT_SPLIT,
+    SELECTION_SPLIT,
+    Comparison,
+    compare_models,
+)
 from energy_forecast.report.naive import NAIVE_MODELS, naive_forecasts
 from energy_forecast.report.predictions import check_same_rows, read_predictions
-from energy_forecast.report.render import ReportContent, render_html, render_markdown
+from energy_forecast.report.render import (
+    ReportContent,
+    ReportSection,
+    render_html,
+    render_markdown,
+)
 from energy_forecast.report.table import format_metrics_table
 
 log = logging.getLogger(__name__)
@@ -47,11 +57,17 @@ _HOUSEHOLDS_SHOWN = 4
 _REPORTED_DRIFT_KWH = 1e-6  # a model's own metrics file may differ by round-off, not more
 
 
+#: Called with the comparison before rendering: returns extra report sections and extra
+#: (string) results, e.g. the promotion decision.
+ReportExtension = Callable[[Comparison], tuple[Sequence[ReportSection], Mapping[str, Any]]]
+
+
 def run_report(
     validated: Path,
     model_outputs: dict[str, dict[str, str]],
     run_info: dict[str, Any],
     output_dir: Path,
+    extend: ReportExtension | None = None,
 ) -> dict[str, str]:
     """Compare the trained models with the naive baselines and write the report.
 
@@ -81,6 +97,7 @@ def run_report(
     }
     log.info("naive baseline sources: %s", naive.fallbacks)
 
+    sections, extra = extend(comparison) if extend else ((), {})
     figures, notes = _draw_figures(history, predictions, model_outputs, output_dir)
     content = ReportContent(
         comparison=comparison,
@@ -89,6 +106,7 @@ def run_report(
         run_info=run_info,
         figures=figures,
         notes=notes,
+        sections=sections,
     )
     metrics_path = write_json(
         _json_safe(
@@ -106,6 +124,7 @@ def run_report(
                 "figures": {caption: path.name for caption, path in figures.items()},
                 "notes": notes,
                 "run_info": run_info,
+                **extra,
             }
         ),
         output_dir / METRICS_FILE,
@@ -128,6 +147,7 @@ def run_report(
         "test_rmse_margin_kwh": _short(test_kwh),
         "test_rmse_margin_percent": _short(test_pct),
         **{f"{name}_predictions": str(path) for name, path in naive_paths.items()},
+        **{key: str(value) for key, value in extra.items() if not isinstance(value, Mapping)},
     }
 
 

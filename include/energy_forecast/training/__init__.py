@@ -9,7 +9,6 @@
 * :mod:`~energy_forecast.training.artifacts`: the files written and how to load them;
 * :mod:`~energy_forecast.training.evaluate`: predictions in kWh;
 * :mod:`~energy_forecast.training.stage`: ``run_training``, the Airflow task's one call;
-* :mod:`~energy_forecast.training.sample_data`: contract-shaped features without Spark.
 
 Nothing is imported here, so importing the package stays cheap (torch loads on first use).
 """

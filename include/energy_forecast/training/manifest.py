@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -70,6 +70,9 @@ class FeaturesManifest:
     split_paths: dict[str, Path]
     target_scale: Scale
     fingerprint: str  # sha256 of the manifest: new features, new fingerprint
+    split_rows: dict[str, int] = field(default_factory=dict)
+    split_dates: dict[str, list[str]] = field(default_factory=dict)
+    pipeline_model: Path | None = None
 
     @classmethod
     def load(cls, path: Path) -> Self:
@@ -99,6 +102,9 @@ class FeaturesManifest:
             split_paths={name: path.parent / splits[name]["path"] for name in C.SPLITS},
             target_scale=_target_scale(raw, path),
             fingerprint=hashlib.sha256(text).hexdigest(),
+            split_rows={name: int(splits[name].get("rows", 0)) for name in C.SPLITS},
+            split_dates={name: list(splits[name].get("dates", [])) for name in C.SPLITS},
+            pipeline_model=path.parent / raw["pipeline_model"] if "pipeline_model" in raw else None,
         )
         if manifest.sequence_length < 1 or not manifest.sequence_features:
             raise ManifestError(f"features manifest {path} describes an empty sequence")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +139,31 @@ def test_more_workers_than_spark_task_slots_raises_a_clear_error(
         run_baseline(settings, manifest_path, tmp_path / "out", MASTER)
 
     assert not (tmp_path / "out").exists()
+
+
+def test_unset_xgb_num_workers_trains_on_every_task_slot_held(
+    spark, baseline: dict[str, str]
+) -> None:
+    assert SETTINGS.xgb_num_workers is None
+    metrics = json.loads(Path(baseline["metrics"]).read_text())
+
+    assert metrics["num_workers"] == spark.sparkContext.defaultParallelism == 2
+
+
+def test_unset_xgb_num_workers_follows_the_slots_and_logs_the_choice(spark, caplog) -> None:
+    from energy_forecast.baseline.xgb import resolve_num_workers
+
+    slots = spark.sparkContext.defaultParallelism
+    with caplog.at_level(logging.INFO, logger="energy_forecast.baseline.xgb"):
+        assert resolve_num_workers(spark, None, declared_cores=slots) == slots
+        # Fewer slots than the declared cores (a busy cluster): train on those held.
+        assert resolve_num_workers(spark, None, declared_cores=slots + 2) == slots
+
+    assert f"xgb_num_workers unset: {slots} workers" in caplog.text
+    assert f"training XGBoost on the {slots} task slots held" in caplog.text
+
+
+def test_a_set_xgb_num_workers_is_used_as_given(spark) -> None:
+    from energy_forecast.baseline.xgb import resolve_num_workers
+
+    assert resolve_num_workers(spark, 1, declared_cores=2) == 1

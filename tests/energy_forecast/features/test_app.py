@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -122,3 +123,56 @@ def test_small_splits_still_get_enough_row_groups_to_shard():
     assert effective_rows_per_row_group(900, 2_048) == 57  # 900 / 16 rounded up
     assert 900 / effective_rows_per_row_group(900, 2_048) >= MIN_ROW_GROUPS - 1
     assert effective_rows_per_row_group(3, 2_048) == 1
+
+
+def test_the_file_count_follows_the_bytes_not_the_rows():
+    from energy_forecast.features.app import files_per_split
+
+    mb = 1024 * 1024
+    assert files_per_split(1_000, 400.0, 64 * mb, 2_048) == 1
+    assert files_per_split(100_000, 400.0, 64 * mb, 2_048) == 1  # 38 MB: still one file
+    assert files_per_split(1_000_000, 400.0, 64 * mb, 2_048) == 6  # 381 MB
+    assert files_per_split(100, 400.0, 1, 50) == 2  # never more files than row groups
+    assert files_per_split(0, 0.0, 64 * mb, 1) == 1
+
+
+def test_a_split_is_written_as_files_of_equal_row_groups_whatever_their_size(spark, tmp_path):
+    import pyarrow.parquet as pq
+
+    from energy_forecast.features.app import MIN_ROW_GROUPS, estimated_row_bytes, write_split
+
+    rows = 8_000
+    frame = spark.range(rows).selectExpr("id", "array(rand(1), rand(2), rand(3)) AS values")
+    row_bytes = estimated_row_bytes(frame, rows)
+    target_file_bytes = math.ceil(rows * row_bytes / 3)  # three files' worth
+
+    groups = {}
+    for group_rows in (64, 256):
+        path = tmp_path / f"groups_of_{group_rows}"
+        write_split(frame, path, rows, group_rows, target_file_bytes, row_bytes)
+        files = [pq.ParquetFile(f).metadata for f in sorted(path.glob("*.parquet"))]
+
+        assert len(files) == 3
+        assert sum(file.num_rows for file in files) == rows
+        for file in files:
+            sizes = [file.row_group(i).num_rows for i in range(file.num_row_groups)]
+            assert sizes[:-1] == [group_rows] * (len(sizes) - 1)  # all but each file's last
+            assert 0 < sizes[-1] <= group_rows
+        groups[group_rows] = sum(file.num_row_groups for file in files)
+
+    assert groups[64] > groups[256] >= MIN_ROW_GROUPS
+
+
+def test_the_manifest_counts_the_files_and_row_groups_training_reads(spark, tmp_path):
+    from energy_forecast.features.app import effective_rows_per_row_group
+    from energy_forecast.training.dataset import list_row_groups
+
+    manifest = _run(spark, tmp_path)
+
+    for split in manifest["splits"].values():
+        path = Path(split["path"])
+        group_rows = effective_rows_per_row_group(split["rows"], SETTINGS.rows_per_row_group)
+        assert split["files"] == len(list(path.glob("*.parquet"))) == 1  # a few kB each
+        assert split["row_groups"] == len(list_row_groups(path))
+        assert split["row_groups"] == math.ceil(split["rows"] / group_rows)
+    assert manifest["settings"]["target_file_mb"] == SETTINGS.target_file_mb

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 
 import pytest
 
@@ -84,3 +85,45 @@ def test_sequence_length_must_be_positive(days):
 
     with pytest.raises(ValueError, match="sequenceLength"):
         DaySequencer(inputCols=["a", "b"], sequenceLength=0).fit(days)
+
+
+def test_a_repeated_day_fills_one_slot_and_shifts_nothing(spark):
+    rows = [
+        ("H1", date(2025, 4, 1), 1.0, 0.0),
+        ("H1", date(2025, 4, 2), 2.0, -1.0),
+        ("H1", date(2025, 4, 2), 2.0, -1.0),
+        ("H1", date(2025, 4, 3), 3.0, -3.0),
+        ("H1", date(2025, 4, 4), 4.0, -4.0),
+    ]
+    frame = spark.createDataFrame(rows, ["household_id", "date", "a", "b"])
+
+    target = _by_key(_fit(frame).transform(frame))[("H1", 4)]
+
+    assert target["mask"] == [1.0, 1.0, 1.0]
+    assert target["sequence"] == [[1.0, 0.0], [2.0, -1.0], [3.0, -3.0]]
+
+
+def test_a_year_long_sequence_matches_a_day_by_day_reference(spark):
+    # Two households with over a year of days and scattered gaps: every slot of every row,
+    # at the Param's maximum length, against a plain Python construction.
+    length, start = 365, date(2024, 1, 1)
+    rng = random.Random(0)
+    values = {
+        (household, start + timedelta(days=d)): (float(d), rng.uniform(-1, 1))
+        for household, days in (("H1", 400), ("H2", 380))
+        for d in range(days)
+        if rng.random() > 0.1
+    }
+    frame = spark.createDataFrame(
+        [(h, day, a, b) for (h, day), (a, b) in values.items()],
+        ["household_id", "date", "a", "b"],
+    )
+    model = _fit(frame, length=length)
+    pad = model.getPadValues()
+
+    for row in model.transform(frame).collect():
+        before = [
+            (row["household_id"], row["date"] - timedelta(days=k)) for k in range(length, 0, -1)
+        ]
+        assert row["mask"] == [1.0 if key in values else 0.0 for key in before]
+        assert row["sequence"] == [list(values.get(key, pad)) for key in before]

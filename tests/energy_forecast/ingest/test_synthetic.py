@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from energy_forecast import columns as c
-from energy_forecast.ingest.raw import read_raw_csv
+from energy_forecast.ingest.raw import open_raw_csv
 from energy_forecast.ingest.synthetic import generate_synthetic, write_synthetic_csv
-from energy_forecast.ingest.validation import validate_rows
+from energy_forecast.ingest.validation import check_batch
 from energy_forecast.settings import IngestSettings
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -83,11 +83,12 @@ def test_each_household_keeps_its_size_and_air_conditioning() -> None:
 
 def test_it_passes_validation_with_nothing_quarantined(tmp_path: Path) -> None:
     path = write_synthetic_csv(tmp_path / "s.csv", households=500, days=7, seed=42)
-    result = validate_rows(read_raw_csv(path))
+    (batch,) = open_raw_csv(path).batches()
+    checked = check_batch(batch, IngestSettings())
 
-    assert result.input_rows == 3_500
-    assert result.quarantined_rows == 0
-    assert result.valid[c.HOUSEHOLD].nunique() == 500
+    assert batch.n_rows == 3_500
+    assert checked.clean.all()
+    assert len(set(checked.typed(checked.clean)[c.HOUSEHOLD].to_pylist())) == 500
 
 
 def test_its_marginals_resemble_the_real_file(default_sized: pd.DataFrame) -> None:

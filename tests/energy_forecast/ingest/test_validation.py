@@ -1,17 +1,19 @@
-"""Row-level problems move rows to quarantine with a reason; every input row is accounted for."""
+"""Each row is judged on what it says by itself: typed if usable, else the reasons it is not."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import pytest
 
 from energy_forecast import columns as c
 from energy_forecast.ingest import validation as v
-from energy_forecast.ingest.raw import read_raw_csv
-from energy_forecast.ingest.validation import ValidationResult, validate_rows
+from energy_forecast.ingest.raw import open_raw_csv
+from energy_forecast.ingest.schema import VALIDATED_ARROW_SCHEMA
+from energy_forecast.ingest.validation import CheckedBatch, check_batch, quarantine_rows
+from energy_forecast.settings import IngestSettings
 
 HEADER = ",".join(c.RAW_COLUMNS)
 GOOD = [
@@ -21,20 +23,26 @@ GOOD = [
 ]
 
 
-def validate(tmp_path: Path, *rows: str, header: str = HEADER) -> ValidationResult:
+def check(
+    tmp_path: Path, *rows: str, header: str = HEADER, settings: IngestSettings | None = None
+) -> CheckedBatch:
     path = tmp_path / "input.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    return validate_rows(read_raw_csv(path))
+    (batch,) = open_raw_csv(path).batches()
+    return check_batch(batch, settings or IngestSettings())
 
 
-def assert_accounted_for(result: ValidationResult) -> None:
-    assert result.valid_rows + result.quarantined_rows == result.input_rows
+def reasons(checked: CheckedBatch) -> list[str]:
+    """The reason text of every row; ``""`` for a row without problems."""
+    return v.reason_text(checked.problems, np.ones(checked.raw.n_rows, dtype=bool)).tolist()
 
 
 @pytest.mark.parametrize(
     ("bad_row", "reason"),
     [
-        ("H00009,2025-04-01,Tuesday,8.4,4,17.8,No,3.2", v.UNPARSEABLE_DATE),
+        ("H00009,2025-04-31,Thursday,8.4,4,17.8,No,3.2", v.UNPARSEABLE_DATE),
+        ("H00009,2025/04/01,Tuesday,8.4,4,17.8,No,3.2", v.UNPARSEABLE_DATE),
+        ("H00009,2025-04-01T00:00,Tuesday,8.4,4,17.8,No,3.2", v.UNPARSEABLE_DATE),
         ("H00009,4/31/2025,Thursday,8.4,4,17.8,No,3.2", v.UNPARSEABLE_DATE),
         ("H00009,4/1/2025,Tuesday,,4,17.8,No,3.2", v.MISSING_VALUE),
         (",4/1/2025,Tuesday,8.4,4,17.8,No,3.2", v.MISSING_VALUE),
@@ -46,6 +54,12 @@ def assert_accounted_for(result: ValidationResult) -> None:
         ("H00009,4/1/2025,Tuesday,-inf,-inf,17.8,No,3.2", v.NON_NUMERIC),
         ("H00009,4/1/2025,Tuesday,-0.1,4,17.8,No,0", v.NEGATIVE_ENERGY),
         ("H00009,4/1/2025,Tuesday,8.4,4,17.8,No,-3.2", v.NEGATIVE_PEAK_USAGE),
+        ("H00009,4/1/2025,Tuesday,1e300,4,17.8,No,3.2", v.ENERGY_ABOVE_LIMIT),
+        ("H00009,4/1/2025,Tuesday,1000.1,4,17.8,No,3.2", v.ENERGY_ABOVE_LIMIT),
+        ("H00009,4/1/2025,Tuesday,8.4,4,17.8,No,1e300", v.PEAK_USAGE_ABOVE_LIMIT),
+        ("H00009,4/1/2025,Tuesday,8.4,4,60.1,No,3.2", v.TEMPERATURE_OUT_OF_RANGE),
+        ("H00009,4/1/2025,Tuesday,8.4,4,-60.1,No,3.2", v.TEMPERATURE_OUT_OF_RANGE),
+        ("H00009,4/1/2025,Tuesday,8.4,4,1e300,No,3.2", v.TEMPERATURE_OUT_OF_RANGE),
         ("H00009,4/1/2025,Tuesday,8.4,0,17.8,No,3.2", v.INVALID_HOUSEHOLD_SIZE),
         ("H00009,4/1/2025,Tuesday,8.4,-2,17.8,No,3.2", v.INVALID_HOUSEHOLD_SIZE),
         ("H00009,4/1/2025,Tuesday,8.4,2.5,17.8,No,3.2", v.INVALID_HOUSEHOLD_SIZE),
@@ -53,127 +67,113 @@ def assert_accounted_for(result: ValidationResult) -> None:
         ("H00009,4/1/2025,Tuesday,8.4,4,17.8,Maybe,3.2", v.UNKNOWN_HAS_AC),
         ("H00009,4/1/2025,Tuesday,8.4,4,17.8,1,3.2", v.UNKNOWN_HAS_AC),
         ("H00009,4/1/2025,Friday,8.4,4,17.8,No,3.2", v.DAY_OF_WEEK_MISMATCH),
-        ("H00001,4/1/2025,Tuesday,9.9,4,17.8,No,3.2", v.DUPLICATE_HOUSEHOLD_DATE),
+        ("H00009,2025-04-01,Friday,8.4,4,17.8,No,3.2", v.DAY_OF_WEEK_MISMATCH),
         ("H00009,4/1/2025,Tuesday,8.4,4,17.8,No,3.2,surplus", v.WRONG_FIELD_COUNT),
         ("H00009,4/1/2025,Tuesday,8.4", f"{v.WRONG_FIELD_COUNT};{v.MISSING_VALUE}"),
     ],
 )
-def test_a_bad_row_is_quarantined_with_its_reason(
-    tmp_path: Path, bad_row: str, reason: str
-) -> None:
-    result = validate(tmp_path, *GOOD, bad_row)
+def test_a_bad_row_is_flagged_with_its_reason(tmp_path: Path, bad_row: str, reason: str) -> None:
+    checked = check(tmp_path, *GOOD, bad_row)
 
-    assert result.valid_rows == len(GOOD)
-    assert result.quarantined_rows == 1
-    assert result.quarantine.loc[0, v.REASON] == reason
-    for code in reason.split(v.REASON_SEPARATOR):
-        assert result.reason_counts[code] == 1
-    assert_accounted_for(result)
+    assert reasons(checked) == ["", "", "", reason]
+    assert checked.clean.tolist() == [True, True, True, False]
+
+
+def test_dates_may_be_written_month_first_or_iso(tmp_path: Path) -> None:
+    checked = check(
+        tmp_path,
+        "H00001,4/3/2025,Thursday,8.4,4,17.8,No,3.2",
+        "H00002,2025-04-03,Thursday,8.4,4,17.8,No,3.2",
+        "H00003,04/03/2025,thursday,8.4,4,17.8,No,3.2",
+        "H00004,2025-4-3,Thursday,8.4,4,17.8,No,3.2",
+    )
+
+    assert checked.clean.all()
+    assert checked.typed(checked.clean)[c.DATE].to_pylist() == [dt.date(2025, 4, 3)] * 4
+
+
+def test_the_plausibility_bounds_come_from_the_settings(tmp_path: Path) -> None:
+    strict = IngestSettings(max_energy_kwh=10, min_temperature_c=15, max_temperature_c=20)
+
+    checked = check(tmp_path, *GOOD, settings=strict)
+
+    assert reasons(checked) == ["", "", v.ENERGY_ABOVE_LIMIT + ";" + v.TEMPERATURE_OUT_OF_RANGE]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"max_energy_kwh": 0},
+        {"min_temperature_c": 20, "max_temperature_c": 20},
+    ],
+)
+def test_bounds_that_would_refuse_everything_are_rejected(settings: dict) -> None:
+    with pytest.raises(ValueError, match=r"max_energy_kwh|min_temperature_c"):
+        IngestSettings(**settings)
 
 
 def test_a_quarantined_row_keeps_its_raw_values_and_source_line(tmp_path: Path) -> None:
     bad = "H00009, 4/1/2025 ,Tuesday,-08.40,4,17.8,no,3.2"
-    result = validate(tmp_path, GOOD[0], "", bad)  # the blank line still counts as a line
+    checked = check(tmp_path, GOOD[0], "", bad)  # the blank line still counts as a line
 
-    row = result.quarantine.iloc[0]
+    quarantine = quarantine_rows(checked, checked.problems)
+
+    assert list(quarantine.columns) == [v.SOURCE_LINE, *c.RAW_COLUMNS, v.REASON]
+    row = quarantine.iloc[0]
     assert row[v.SOURCE_LINE] == 4
     assert row[list(c.RAW_COLUMNS)].tolist() == bad.split(",")
-    assert list(result.quarantine.columns) == [v.SOURCE_LINE, *c.RAW_COLUMNS, v.REASON]
+    assert row[v.REASON] == v.NEGATIVE_ENERGY
+    assert len(quarantine) == 1
 
 
-def test_a_row_with_several_problems_lists_every_reason(tmp_path: Path) -> None:
-    result = validate(tmp_path, *GOOD, "H00009,4/1/2025,Tuesday,lots,0,17.8,Maybe,-1")
+def test_a_row_with_several_problems_lists_every_reason_in_a_fixed_order(tmp_path: Path) -> None:
+    checked = check(tmp_path, *GOOD, "H00009,4/1/2025,Tuesday,lots,0,99,Maybe,-1")
 
-    reasons = result.quarantine.loc[0, v.REASON].split(v.REASON_SEPARATOR)
-    assert reasons == [
+    assert reasons(checked)[-1].split(v.REASON_SEPARATOR) == [
         v.NON_NUMERIC,
         v.NEGATIVE_PEAK_USAGE,
+        v.TEMPERATURE_OUT_OF_RANGE,
         v.INVALID_HOUSEHOLD_SIZE,
         v.UNKNOWN_HAS_AC,
     ]
-    assert result.quarantined_rows == 1
-
-
-def test_the_first_copy_of_a_household_day_is_kept_and_later_copies_quarantined(
-    tmp_path: Path,
-) -> None:
-    first, second, third = (f"H00001,4/1/2025,Tuesday,{kwh},4,17.8,No,1" for kwh in (5, 6, 7))
-    result = validate(tmp_path, first, second, third)
-
-    assert result.valid[c.ENERGY].tolist() == [5.0]
-    assert result.quarantine["Energy_Consumption_kWh"].tolist() == ["6", "7"]
-    assert result.reason_counts[v.DUPLICATE_HOUSEHOLD_DATE] == 2
-
-
-def test_a_broken_first_copy_does_not_push_out_a_usable_later_one(tmp_path: Path) -> None:
-    broken = "H00001,4/1/2025,Tuesday,-5,4,17.8,No,1"
-    usable = "H00001,4/1/2025,Tuesday,6,4,17.8,No,1"
-    result = validate(tmp_path, broken, usable)
-
-    assert result.valid[c.ENERGY].tolist() == [6.0]
-    assert result.quarantine.loc[0, v.REASON] == v.NEGATIVE_ENERGY
-
-
-def test_counts_per_reason_and_rows_add_up_on_a_mixed_file(tmp_path: Path) -> None:
-    result = validate(
-        tmp_path,
-        *GOOD,
-        "H00003,4/1/2025,Tuesday,,2,17.8,No,3.2",
-        "H00003,4/2/2025,Wednesday,-1,2,17.8,No,3.2",
-        "H00003,4/3/2025,Thursday,5,2,17.8,Sometimes,2",
-        "H00002,4/1/2025,Tuesday,12.5,3,20.1,Yes,5",
-    )
-
-    assert (result.input_rows, result.valid_rows, result.quarantined_rows) == (7, 3, 4)
-    assert {k: n for k, n in result.reason_counts.items() if n} == {
-        v.MISSING_VALUE: 1,
-        v.NEGATIVE_ENERGY: 1,
-        v.UNKNOWN_HAS_AC: 1,
-        v.DUPLICATE_HOUSEHOLD_DATE: 1,
-    }
-    assert set(result.reason_counts) == set(v.REASONS)
-    assert result.quarantine_fraction == pytest.approx(4 / 7)
-    assert_accounted_for(result)
 
 
 def test_lenient_spellings_of_valid_values_are_accepted(tmp_path: Path) -> None:
-    result = validate(
+    checked = check(
         tmp_path,
         "H00001,04/01/2025,tuesday,8.4,4.0,17.8, yes ,3.2",
         "H00002,4/1/2025,Tuesday,8,1,-3,NO,0",
     )
 
-    assert result.quarantined_rows == 0
-    assert result.valid[c.HAS_AC].tolist() == [True, False]
-    assert result.valid[c.DAY_OF_WEEK].tolist() == ["Tuesday", "Tuesday"]
+    assert checked.clean.all()
+    typed = checked.typed(checked.clean)
+    assert typed[c.HAS_AC].to_pylist() == [True, False]
+    assert typed[c.DAY_OF_WEEK].to_pylist() == ["Tuesday", "Tuesday"]
 
 
-def test_valid_rows_are_typed_renamed_and_sorted_by_household_and_date(tmp_path: Path) -> None:
-    rows = (row + ",an extra column" for row in (GOOD[2], GOOD[1], GOOD[0]))
-    result = validate(tmp_path, *rows, header=HEADER + ",Comment")
+def test_typed_rows_have_the_validated_names_types_and_values(tmp_path: Path) -> None:
+    rows = (row + ",an extra column" for row in GOOD)
+    checked = check(tmp_path, *rows, header=HEADER + ",Comment")
 
-    frame = result.valid
-    assert list(frame.columns) == list(c.RAW_TO_VALIDATED.values())
-    assert frame[c.HOUSEHOLD].tolist() == ["H00001", "H00001", "H00002"]
-    assert frame[c.DATE].tolist() == [dt.date(2025, 4, 1), dt.date(2025, 4, 2), dt.date(2025, 4, 1)]
-    assert {name: str(dtype) for name, dtype in frame.dtypes.items()} == {
-        c.HOUSEHOLD: "string",
-        c.DATE: "date32[day][pyarrow]",
-        c.DAY_OF_WEEK: "string",
-        c.ENERGY: "float64",
-        c.HOUSEHOLD_SIZE: "int64",
-        c.TEMPERATURE: "float64",
-        c.HAS_AC: "bool",
-        c.PEAK_USAGE: "float64",
+    typed = checked.typed(np.array([False, True, True]))
+
+    assert typed.schema == VALIDATED_ARROW_SCHEMA
+    assert typed.to_pylist()[0] == {
+        c.HOUSEHOLD: "H00001",
+        c.DATE: dt.date(2025, 4, 2),
+        c.DAY_OF_WEEK: "Wednesday",
+        c.ENERGY: 7.9,
+        c.HOUSEHOLD_SIZE: 4,
+        c.TEMPERATURE: 17.3,
+        c.HAS_AC: False,
+        c.PEAK_USAGE: 2.8,
     }
-    assert frame.index.equals(pd.RangeIndex(3))
+    assert typed.num_rows == 2
 
 
-def test_the_real_file_validates_completely(real_csv: Path) -> None:
-    result = validate_rows(read_raw_csv(real_csv))
+def test_the_default_bounds_keep_every_row_of_the_real_file(real_csv: Path) -> None:
+    raw = open_raw_csv(real_csv)
+    checked = [check_batch(batch, IngestSettings()) for batch in raw.batches()]
 
-    assert result.input_rows == 90_000
-    assert result.valid_rows == 90_000
-    assert result.quarantined_rows == 0
-    assert result.valid[c.HOUSEHOLD].nunique() == 12_857
-    assert result.valid[c.DATE].max() == dt.date(2025, 4, 8)
+    assert sum(batch.raw.n_rows for batch in checked) == 90_000
+    assert all(batch.clean.all() for batch in checked)

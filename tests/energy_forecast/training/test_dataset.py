@@ -24,7 +24,7 @@ from energy_forecast.training.dataset import (
     rank_row_groups,
     split_evenly,
 )
-from energy_forecast.training.sample_data import sample_table, write_split
+from tests.feature_files import sample_table, write_split
 
 SHAPE = FeatureShape(sequence_length=7, sequence_features=3, static_features=3)
 #: Seven row groups (an odd number) of unequal sizes spread over four files.

@@ -14,7 +14,7 @@ from energy_forecast.training.dataset import FeatureShape
 from energy_forecast.training.evaluate import predict_split, unscale
 from energy_forecast.training.manifest import FeaturesManifest
 from energy_forecast.training.model import LSTMConfig, build_model
-from energy_forecast.training.sample_data import write_features
+from tests.feature_files import write_features
 
 CONFIG = LSTMConfig(sequence_length=7, sequence_features=3, static_features=3, lstm_hidden_size=8)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from energy_forecast.training.manifest import FeaturesManifest, ManifestError
-from energy_forecast.training.sample_data import (
+from tests.feature_files import (
     SAMPLE_SCALE,
     sample_table,
     write_features,

@@ -14,8 +14,8 @@ from energy_forecast.settings import TrainSettings
 from energy_forecast.spark_cluster import InsufficientSlotsError
 from energy_forecast.training import artifacts
 from energy_forecast.training.device import cuda_device_count
-from energy_forecast.training.sample_data import write_features
 from energy_forecast.training.stage import run_training
+from tests.feature_files import write_features
 
 ROWS = {"train": 512, "val": 96, "test": 64}
 SETTINGS = TrainSettings(

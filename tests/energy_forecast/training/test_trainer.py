@@ -20,7 +20,7 @@ from energy_forecast.training.dataset import FeatureShape
 from energy_forecast.training.entrypoint import train_fn
 from energy_forecast.training.evaluate import predict_split
 from energy_forecast.training.manifest import FeaturesManifest
-from energy_forecast.training.sample_data import write_features
+from tests.feature_files import write_features
 
 SMALL = TrainSettings(
     num_processes=1,

@@ -1,7 +1,7 @@
 """Feature folders in the preprocessing contract, made without Spark.
 
-Tests, the throughput benchmark and smoke runs need training input of a chosen size and
-row-group layout in seconds; running preprocessing for that would test Spark, not training.
+Training tests need input of a chosen size and row-group layout in seconds; running
+preprocessing for that would test Spark, not training.
 The target is a noisy function of the inputs, so a model that learns shows a falling loss.
 """
 

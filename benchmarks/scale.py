@@ -1,0 +1,175 @@
+"""The whole DAG at 1x, 10x and 100x the real file: wall time and peak memory per task.
+
+    .venv/bin/python benchmarks/scale.py [--factors 1 10 100] [--csv ../shared/data/...]
+
+Each copy repeats every household of the real file under a suffix (``H00001-3``), so the
+columns and the per-household history stay realistic while rows and households grow. Each
+copy runs through ``airflow dags test`` (``source=local``) in a throwaway Airflow home; at 100x
+training is cut to 1 epoch and 20 trees to bound the time. A sampler reads the resident
+memory of the ``dags test`` process and every descendant (Spark JVMs, training ranks) twice
+a second; each task gets the largest single process and the largest total seen while it
+ran. Results go under ``"scale"`` in ``benchmarks/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
+RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
+_TASK_EVENT = re.compile(
+    r"^(\S+?)Z? .*\[DAG TEST\] (starting|end)(?: task)? task_id=(\w+)", re.MULTILINE
+)
+_RUN_END = re.compile(r"DagRun Finished: .*?state=(\w+)")
+#: Training kept short at 100x so the run ends in minutes, not hours.
+_BOUNDED = {"epochs": 1, "patience": 1, "xgb_n_estimators": 20}
+
+
+def build_copy(source: Path, factor: int, target: Path) -> Path:
+    """``factor`` copies of every row, households renamed ``<id>-<k>`` for copies k >= 1."""
+    with source.open() as lines, target.open("w") as out:
+        header = next(lines)
+        out.write(header)
+        rows = lines.readlines()
+        for copy in range(factor):
+            suffix = "" if copy == 0 else f"-{copy}"
+            for row in rows:
+                household, rest = row.split(",", 1)
+                out.write(f"{household}{suffix},{rest}")
+    return target
+
+
+class _TreeSampler:
+    """Resident memory of a process and its descendants over time."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        self.samples: list[tuple[float, int, int]] = []  # (time, largest process, total)
+        self._root = psutil.Process(pid)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._done.wait(interval):
+            sizes = []
+            try:
+                processes = [self._root, *self._root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for process in processes:
+                try:
+                    sizes.append(process.memory_info().rss)
+                except psutil.Error:
+                    continue
+            if sizes:
+                self.samples.append((time.time(), max(sizes), sum(sizes)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def _task_windows(log: str) -> dict[str, tuple[float, float]]:
+    starts: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
+    for stamp, event, task in _TASK_EVENT.findall(log):
+        moment = datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp()
+        if event == "starting":
+            starts[task] = moment
+        elif task in starts:
+            windows[task] = (starts[task], moment)
+    return windows
+
+
+def run_dag(csv: Path, root: Path, conf: dict) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "KAGGLE"))}
+    env.update(
+        AIRFLOW_HOME=str(root / "airflow"),
+        ENERGY_FORECAST_ARTIFACTS=str(root / "artifacts"),
+        ENERGY_FORECAST_DATA_ROOTS=str(csv.parent),
+        KAGGLEHUB_CACHE=str(root / "kagglehub"),
+    )
+    airflow = str(PROJECT_ROOT / "bin" / "airflow-local")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [airflow, "dags", "test", "energy_forecast", "-c", json.dumps(conf)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    sampler = _TreeSampler(process.pid)
+    log, _ = process.communicate()
+    sampler.stop()
+    wall = time.perf_counter() - started
+    state = _RUN_END.search(log)
+    tasks = {}
+    for task, (begin, end) in _task_windows(log).items():
+        during = [s for s in sampler.samples if begin <= s[0] <= end] or [(0, 0, 0)]
+        tasks[task] = {
+            "seconds": round(end - begin, 1),
+            "peak_process_rss_mb": round(max(s[1] for s in during) / 2**20),
+            "peak_total_rss_mb": round(max(s[2] for s in during) / 2**20),
+        }
+    if not state or state.group(1) != "success":
+        (root / "failed.log").write_text(log)
+    return {
+        "state": state.group(1) if state else "unknown",
+        "wall_seconds": round(wall, 1),
+        "peak_process_rss_mb": round(max((s[1] for s in sampler.samples), default=0) / 2**20),
+        "tasks": tasks,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--factors", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--keep", type=Path, help="keep copies and runs in this folder")
+    args = parser.parse_args()
+    if not args.csv.exists():
+        sys.exit(f"{args.csv} not found: pass --csv with the Kaggle file")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="energy-forecast-scale-") as tmp:
+        base = args.keep or Path(tmp)
+        for factor in args.factors:
+            folder = base / f"x{factor}"
+            (folder / "data").mkdir(parents=True, exist_ok=True)
+            csv = build_copy(args.csv, factor, folder / "data" / f"energy_x{factor}.csv")
+            conf = {"source": "local", "local_csv_path": str(csv)}
+            if factor >= 100:
+                conf.update(_BOUNDED)
+            run = run_dag(csv, folder, conf)
+            results[f"x{factor}"] = {"rows": 90_000 * factor, "conf": conf, **run}
+            print(json.dumps({f"x{factor}": results[f"x{factor}"]}, indent=2), flush=True)
+
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    existing["scale"] = {
+        "measured_at": datetime.now().isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30),
+        },
+        "runs": results,
+    }
+    RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""This checkout against an earlier commit, end to end on the real file, runs alternating.
+
+    .venv/bin/python -m benchmarks.versus [--commit c2fde0d] [--repeats 3]
+
+The earlier commit is checked out with ``git worktree`` and runs on this checkout's
+virtual environment (its package first on ``PYTHONPATH``), so only the code differs. Runs
+alternate (old, new, old, new, ...) so that machine noise falls on both; the medians of the
+end-to-end wall time and of each task's time, and their ratio, go under ``"versus"`` in
+``benchmarks/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from benchmarks.benchmark import DEFAULT_CSV, task_seconds
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
+
+
+def _run(tree: Path, csv: Path, root: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "KAGGLE"))}
+    env.update(
+        AIRFLOW_HOME=str(root / "airflow"),
+        ENERGY_FORECAST_ARTIFACTS=str(root / "artifacts"),
+        ENERGY_FORECAST_DATA_ROOTS=str(csv.parent),
+        KAGGLEHUB_CACHE=str(root / "kagglehub"),
+        VENV=str(PROJECT_ROOT / ".venv"),
+        PYTHONPATH=str(tree / "include"),
+    )
+    airflow = str(tree / "bin" / "airflow-local")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    conf = json.dumps({"source": "local", "local_csv_path": str(csv)})
+    started = time.perf_counter()
+    result = subprocess.run(
+        [airflow, "dags", "test", "energy_forecast", "-c", conf],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    log = result.stdout + result.stderr
+    if "state=success" not in log:
+        (root / "failed.log").write_text(log)
+    return {
+        "wall_seconds": round(wall, 1),
+        "tasks": task_seconds(log),
+        "ok": "state=success" in log,
+    }
+
+
+def _medians(runs: list[dict]) -> dict:
+    tasks = sorted({task for run in runs for task in run["tasks"]})
+    return {
+        "wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+        "tasks": {t: statistics.median(r["tasks"].get(t, 0.0) for r in runs) for t in tasks},
+        "runs": runs,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commit", default="c2fde0d")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    args = parser.parse_args()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+    with tempfile.TemporaryDirectory(prefix="energy-forecast-versus-") as tmp:
+        old_tree = Path(tmp) / "old"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(old_tree), args.commit],
+            cwd=PROJECT_ROOT,
+            check=True,
+            capture_output=True,
+        )
+        try:
+            runs: dict[str, list[dict]] = {"old": [], "new": []}
+            for repeat in range(args.repeats):
+                for label, tree in (("old", old_tree), ("new", PROJECT_ROOT)):
+                    run = _run(tree, args.csv.resolve(), Path(tmp) / f"{label}-{repeat}")
+                    runs[label].append(run)
+                    print(label, repeat, run["wall_seconds"], run["ok"], flush=True)
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(old_tree)],
+                cwd=PROJECT_ROOT,
+                check=False,
+            )
+    old, new = _medians(runs["old"]), _medians(runs["new"])
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    existing["versus"] = {
+        "measured_at": datetime.now().isoformat(timespec="seconds"),
+        "commit": args.commit,
+        "repeats": args.repeats,
+        "old": old,
+        "new": new,
+        "new_over_old_wall": round(new["wall_seconds"] / old["wall_seconds"], 3),
+    }
+    RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in existing["versus"].items() if k not in ("old", "new")}))
+
+
+if __name__ == "__main__":
+    main()
