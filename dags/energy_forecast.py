@@ -83,6 +83,7 @@ def energy_forecast():
             "--test-days", "{{ params.test_days }}",
             "--val-days", "{{ params.val_days }}",
             "--rows-per-row-group", "{{ params.rows_per_row_group }}",
+            "--target-file-mb", "{{ params.target_file_mb }}",
         ],
     )  # fmt: skip
 

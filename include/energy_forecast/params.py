@@ -127,8 +127,8 @@ def feature_params() -> dict[str, Param]:
         ),
         "target_file_mb": _bounded(
             _FEATURES.target_file_mb, 1, 4_096, "Target Parquet file size (MB)",
-            "Each split is written as files of about this size (uncompressed estimate), each "
-            "holding many row groups.", section,
+            "Each split is written as files of about this size (estimated from a sample), "
+            "each holding many row groups of the size above.", section,
         ),
     }  # fmt: skip
 

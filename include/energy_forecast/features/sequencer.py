@@ -162,7 +162,8 @@ class DaySequencerModel(Model, _DaySequencerParams, DefaultParamsReadable, Defau
 
         # Each entry preceded by one padding slot per calendar day missing before it: the
         # result is the `length` slots in calendar order plus the marker, in O(length) per
-        # row (looking each offset up in the history instead costs O(length) per offset).
+        # row. Looking each offset up in the history costs O(length) per offset instead, a
+        # per-row map included: element_at scans a map's keys unless the map is a literal.
         pad = _entry(F.lit(None).cast("int"), 0.0, pad_values)
 
         def missing_before(entry: Column, i: Column) -> Column:
