@@ -34,7 +34,8 @@ _TASK_EVENT = re.compile(
 _RUN_END = re.compile(r"DagRun Finished: .*?state=(\w+)")
 
 
-def _airflow_env(root: Path, data_root: Path) -> dict[str, str]:
+def airflow_env(root: Path, data_root: Path) -> dict[str, str]:
+    """A throwaway Airflow home, artifacts root and kagglehub cache under ``root``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "KAGGLE"))}
     env.update(
         AIRFLOW_HOME=str(root / "airflow"),
@@ -60,7 +61,7 @@ def task_seconds(log: str) -> dict[str, float]:
 def run_dag(csv: Path, root: Path) -> dict:
     """One `airflow dags test` on the file; wall time per task and in total."""
     airflow = [str(PROJECT_ROOT / "bin" / "airflow-local")]
-    env = _airflow_env(root, csv.parent)
+    env = airflow_env(root, csv.parent)
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     conf = json.dumps({"source": "local", "local_csv_path": str(csv)})
     started = time.perf_counter()

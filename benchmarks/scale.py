@@ -1,6 +1,6 @@
 """The whole DAG at 1x, 10x and 100x the real file: wall time and peak memory per task.
 
-    .venv/bin/python benchmarks/scale.py [--factors 1 10 100] [--csv ../shared/data/...]
+    .venv/bin/python -m benchmarks.scale [--factors 1 10 100] [--csv ../shared/data/...]
 
 Each copy repeats every household of the real file under a suffix (``H00001-3``), so the
 columns and the per-household history stay realistic while rows and households grow. Each
@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+
+from benchmarks.benchmark import airflow_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
@@ -95,13 +97,7 @@ def _task_windows(log: str) -> dict[str, tuple[float, float]]:
 
 
 def run_dag(csv: Path, root: Path, conf: dict) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "KAGGLE"))}
-    env.update(
-        AIRFLOW_HOME=str(root / "airflow"),
-        ENERGY_FORECAST_ARTIFACTS=str(root / "artifacts"),
-        ENERGY_FORECAST_DATA_ROOTS=str(csv.parent),
-        KAGGLEHUB_CACHE=str(root / "kagglehub"),
-    )
+    env = airflow_env(root, csv.parent)
     airflow = str(PROJECT_ROOT / "bin" / "airflow-local")
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     started = time.perf_counter()

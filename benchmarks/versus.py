@@ -21,22 +21,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.benchmark import DEFAULT_CSV, task_seconds
+from benchmarks.benchmark import DEFAULT_CSV, airflow_env, task_seconds
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
 
 
 def _run(tree: Path, csv: Path, root: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "KAGGLE"))}
-    env.update(
-        AIRFLOW_HOME=str(root / "airflow"),
-        ENERGY_FORECAST_ARTIFACTS=str(root / "artifacts"),
-        ENERGY_FORECAST_DATA_ROOTS=str(csv.parent),
-        KAGGLEHUB_CACHE=str(root / "kagglehub"),
-        VENV=str(PROJECT_ROOT / ".venv"),
-        PYTHONPATH=str(tree / "include"),
-    )
+    env = airflow_env(root, csv.parent)
+    env.update(VENV=str(PROJECT_ROOT / ".venv"), PYTHONPATH=str(tree / "include"))
     airflow = str(tree / "bin" / "airflow-local")
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     conf = json.dumps({"source": "local", "local_csv_path": str(csv)})
