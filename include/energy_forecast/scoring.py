@@ -6,7 +6,8 @@ a challenger's test rows, and the challenger scored in the configuration that is
 rows, as Spark reads them) and the target rows; the target rows replace any history row of
 the same household and date, the ``PipelineModel`` saved with the model turns them into
 features exactly as in training, and only the target rows are predicted. Everything stays
-in Spark until the target rows' predictions, so no whole table is pulled into pandas.
+in Spark until the target rows' predictions, so no whole table is pulled into pandas, and
+only the last ``sequence_length`` days of history before the first target day are read.
 """
 
 from __future__ import annotations
@@ -39,13 +40,21 @@ class SavedModel:
 def score(model: SavedModel, history: Any, targets: Any) -> pd.DataFrame:
     """kWh predictions for each row of ``targets`` (Spark DataFrames of validated columns)."""
     from pyspark.ml import PipelineModel
+    from pyspark.sql import functions as F
 
-    from energy_forecast.features.pipeline import scaler_statistics
+    from energy_forecast.features.pipeline import history_days, scaler_statistics
 
-    keys = targets.select(C.HOUSEHOLD, C.DATE)
-    past = history.join(keys, [C.HOUSEHOLD, C.DATE], "left_anti")
-    combined = past.unionByName(targets.select(*history.columns))
     pipeline = PipelineModel.load(str(model.pipeline_model))
+    keys = targets.select(C.HOUSEHOLD, C.DATE)
+    first_target = targets.agg(F.min(C.DATE)).first()[0]
+    if first_target is None:
+        raise ValueError("no target rows to score")
+    # Only the sequence window before the first target day reaches a prediction.
+    oldest_needed = F.date_sub(F.lit(first_target), history_days(pipeline))
+    past = history.filter(F.col(C.DATE) >= oldest_needed).join(
+        keys, [C.HOUSEHOLD, C.DATE], "left_anti"
+    )
+    combined = past.unionByName(targets.select(*history.columns))
     # Materialise the few target rows: with constant rows folded into the plan, Spark cannot
     # feed the sequencer's higher-order functions straight into XGBoost's Python UDF.
     features = (

@@ -19,10 +19,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 #: Settings that keep a single-machine session light; a cluster's own defaults win elsewhere.
-_LOCAL_CONF: dict[str, str] = {
-    "spark.ui.enabled": "false",
-    "spark.driver.memory": "4g",
-}
+_LOCAL_CONF: dict[str, str] = {"spark.ui.enabled": "false"}
 #: 200 shuffle partitions (Spark's default) cost more than the work itself on one machine.
 _LOCAL_SHUFFLE_PARTITIONS = "8"
 
@@ -62,6 +59,8 @@ def driver_conf() -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j_config_url()}",
         "spark.sql.session.timeZone": "UTC",
+        # toPandas/toArrow of predictions and keys: columnar transfer instead of pickled rows.
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
     }
 
 

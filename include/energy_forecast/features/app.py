@@ -32,23 +32,30 @@ MANIFEST_NAME = "manifest.json"
 PIPELINE_MODEL_NAME = "pipeline_model"
 
 
-def _with_split(frame: DataFrame, settings: FeatureSettings) -> tuple[DataFrame, dict[str, str]]:
+def _with_split(
+    frame: DataFrame, settings: FeatureSettings
+) -> tuple[DataFrame, dict[str, list[str]], dict[str, int]]:
+    """``frame`` with its split column, each split's dates and each split's row count, from
+    one pass over the dates (a row's split depends only on its date)."""
     from pyspark.sql import functions as F
 
     from energy_forecast.features.split import split_boundaries
 
     rows_per_date = {row[C.DATE]: row["count"] for row in frame.groupBy(C.DATE).count().collect()}
+    if not rows_per_date:
+        raise ValueError("the validated data has no rows")
     bounds = split_boundaries(rows_per_date, settings.test_days, settings.val_days)
     split = (
         F.when(F.col(C.DATE) >= F.lit(bounds.test_start), "test")
         .when(F.col(C.DATE) >= F.lit(bounds.val_start), "val")
         .otherwise("train")
     )
-    dates = {
-        name: sorted(str(d) for d in rows_per_date if bounds.split_of(d) == name)
-        for name in C.SPLITS
-    }
-    return frame.withColumn(C.SPLIT, split), dates
+    dates: dict[str, list[str]] = {name: [] for name in C.SPLITS}
+    rows: dict[str, int] = {name: 0 for name in C.SPLITS}
+    for day, count in sorted(rows_per_date.items()):
+        dates[bounds.split_of(day)].append(str(day))
+        rows[bounds.split_of(day)] += count
+    return frame.withColumn(C.SPLIT, split), dates, rows
 
 
 #: A split is written as at least this many row groups (when it has that many rows), so
@@ -78,8 +85,8 @@ def files_per_split(rows: int, row_bytes: float, target_file_bytes: int, group_r
 def estimated_row_bytes(frame: DataFrame, rows: int) -> float:
     """Parquet bytes per row, from about ``_SAMPLE_ROWS`` random rows encoded in memory.
 
-    Random rows, like the files' round-robin mix: a household's consecutive rows share most
-    of their sequences' values, so they would compress better than a file's rows do. The
+    Random rows, like the files' hashed mix: a household's consecutive rows share most of
+    their sequences' values, so they would compress better than a file's rows do. The
     sample is one row group, so splits of small row groups come out somewhat larger.
     """
     import pyarrow as pa
@@ -100,6 +107,7 @@ def write_split(
     rows_per_row_group: int,
     target_file_bytes: int,
     row_bytes: float,
+    key: tuple[str, ...] = (C.HOUSEHOLD, C.DATE),
 ) -> None:
     """Write ``frame`` as files of about ``target_file_bytes``, each a run of row groups of
     exactly ``effective_rows_per_row_group`` rows (the last of each file may be shorter).
@@ -108,12 +116,16 @@ def write_split(
     count follows the bytes, so a split's footers stay few however small its groups are.
     Parquet cuts a row group at ``parquet.block.row.count.limit`` rows; its byte limit
     (``parquet.block.size``) is kept at twice a group's estimated size, so it never cuts first.
+    Rows go to files by a hash of their ``key`` columns.
     """
     group_rows = effective_rows_per_row_group(rows, rows_per_row_group)
     files = files_per_split(rows, row_bytes, target_file_bytes, group_rows)
     group_bytes_limit = max(_PARQUET_BLOCK_BYTES, math.ceil(2 * group_rows * row_bytes))
     (
-        frame.repartition(files)  # one task, one file per partition
+        # One task, one file per partition. Hashing on the row key, not round-robin: Spark
+        # sorts every row before a round-robin shuffle (to repeat it exactly on a retry), and
+        # at 9 M rows of sequences that sort's spill buffers exhausted a 2 GB driver.
+        frame.repartition(files, *key)
         .write.option("maxRecordsPerFile", 0)
         .option("parquet.block.row.count.limit", group_rows)
         .option("parquet.block.size", group_bytes_limit)
@@ -126,10 +138,16 @@ def _parquet_files(path: Path) -> list[Path]:
     return sorted(path.glob("part-*.parquet"))
 
 
-def _row_groups(path: Path) -> int:
+def _written(path: Path) -> tuple[int, int]:
+    """Rows and row groups in a written split, from the Parquet footers."""
     import pyarrow.parquet as pq
 
-    return sum(pq.ParquetFile(f).num_row_groups for f in _parquet_files(path))
+    rows = groups = 0
+    for file in _parquet_files(path):
+        metadata = pq.ParquetFile(file).metadata
+        rows += metadata.num_rows
+        groups += metadata.num_row_groups
+    return rows, groups
 
 
 def run_preprocess(
@@ -143,11 +161,8 @@ def run_preprocess(
     started = time.perf_counter()
     if not validated.exists():
         raise FileNotFoundError(f"validated data {validated} does not exist")
-    rows = spark.read.parquet(str(validated))
-    input_rows = rows.count()
-    if input_rows == 0:
-        raise ValueError(f"validated data {validated} has no rows")
-    rows, split_dates = _with_split(rows, settings)
+    rows, split_dates, split_rows = _with_split(spark.read.parquet(str(validated)), settings)
+    input_rows = sum(split_rows.values())
 
     fit_started = time.perf_counter()
     model = build_pipeline(settings.sequence_length).fit(rows.filter(F.col(C.SPLIT) == "train"))
@@ -155,11 +170,6 @@ def run_preprocess(
 
     transform_started = time.perf_counter()
     features = model.transform(rows).select(*OUTPUT_COLUMNS).persist()
-    split_rows = {name: 0 for name in C.SPLITS}
-    split_rows.update({r[C.SPLIT]: r["count"] for r in features.groupBy(C.SPLIT).count().collect()})
-    if sum(split_rows.values()) != input_rows:
-        raise RuntimeError(f"split rows {split_rows} do not add up to {input_rows} input rows")
-
     staged = temporary_sibling(output_dir)
     model.write().save(str(staged / PIPELINE_MODEL_NAME))
     row_bytes = estimated_row_bytes(features, input_rows)
@@ -173,7 +183,12 @@ def run_preprocess(
             settings.target_file_mb * _MB,
             row_bytes,
         )
-        row_groups[name] = _row_groups(staged / name)
+        written_rows, row_groups[name] = _written(staged / name)
+        if written_rows != split_rows[name]:
+            raise RuntimeError(
+                f"wrote {written_rows} {name} rows, but the validated data has "
+                f"{split_rows[name]} rows on the {name} dates"
+            )
         files[name] = len(_parquet_files(staged / name))
     features.unpersist()
     transform_seconds = time.perf_counter() - transform_started

@@ -12,7 +12,7 @@ from pyspark.ml.feature import SQLTransformer
 from energy_forecast import columns as C
 from energy_forecast.features.lags import LagFeatures
 from energy_forecast.features.scaler import MeanStdScaler, MeanStdScalerModel
-from energy_forecast.features.sequencer import DaySequencer
+from energy_forecast.features.sequencer import DaySequencer, DaySequencerModel
 
 
 def _static_features_sql() -> str:
@@ -53,6 +53,15 @@ def scaler_statistics(model: PipelineModel) -> dict[str, dict[str, float]]:
         if isinstance(stage, MeanStdScalerModel):
             return stage.statistics()
     raise ValueError("the PipelineModel has no MeanStdScalerModel stage")
+
+
+def history_days(model: PipelineModel) -> int:
+    """How many calendar days before a target day its features read: rows older than that
+    never reach a prediction, so scoring may leave them unread."""
+    for stage in model.stages:
+        if isinstance(stage, DaySequencerModel):
+            return stage.getSequenceLength()
+    raise ValueError("the PipelineModel has no DaySequencerModel stage")
 
 
 #: Columns written to the feature Parquet, in order.

@@ -14,11 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import kagglehub
-from kagglehub.cache import Cache
-from kagglehub.config import get_kaggle_credentials
-from kagglehub.handle import parse_dataset_handle
-
 from energy_forecast.ingest.errors import SourceUnavailableError
 from energy_forecast.ingest.synthetic import write_synthetic_csv
 from energy_forecast.paths import data_roots, resolve_inside
@@ -93,6 +88,9 @@ def kaggle_is_cached(handle: str) -> bool:
     Only a versioned handle qualifies: for an unversioned one kagglehub always asks the
     server for the latest version first.
     """
+    from kagglehub.cache import Cache
+    from kagglehub.handle import parse_dataset_handle
+
     try:
         parsed = parse_dataset_handle(handle)
     except ValueError:
@@ -102,12 +100,16 @@ def kaggle_is_cached(handle: str) -> bool:
 
 def kaggle_credentials_available() -> bool:
     """Whether kagglehub finds credentials (token, env vars, kaggle.json); never their value."""
+    from kagglehub.config import get_kaggle_credentials
+
     return get_kaggle_credentials() is not None
 
 
 def download_kaggle_csv(handle: str) -> Path:
     """Download (or take from cache) the dataset and return its single CSV file."""
     try:
+        import kagglehub  # 0.5 s to import; local and synthetic runs never need it
+
         folder = kagglehub.dataset_download(handle)
     except Exception as err:  # kagglehub raises many types; the caller needs only one
         raise SourceUnavailableError(

@@ -38,6 +38,7 @@ _PREV_ENERGY = "_prev_energy"
 _CUM_SUM = "_cum_sum"
 _CUM_N = "_cum_n"
 _ROW = "_row"
+_HOUSEHOLD_CODE = "_household_code"
 
 
 @dataclass(frozen=True)
@@ -113,21 +114,34 @@ def _history_before(validated: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame
     The earlier day carries its energy and the running sum and count of the household's energy
     up to and including it, i.e. over every date strictly before the target date.
     """
-    history = validated.loc[:, [HOUSEHOLD, DATE, ENERGY]].copy()
-    history[HOUSEHOLD] = history[HOUSEHOLD].astype(str)
-    history[_PREV_DAY] = pd.to_datetime(history[DATE])
-    if history.duplicated([HOUSEHOLD, _PREV_DAY]).any():
+    # Households as integer codes: at millions of rows, string keys cost gigabytes to sort,
+    # group and join; a target household absent from the history gets code -1 (no match).
+    column = validated[HOUSEHOLD]
+    households = (
+        column.array
+        if isinstance(column.dtype, pd.CategoricalDtype)
+        else pd.Categorical(column.astype(str))
+    )
+    history = pd.DataFrame(
+        {
+            _HOUSEHOLD_CODE: households.codes.astype(np.int64),
+            _PREV_DAY: _days(validated[DATE]),
+            _PREV_ENERGY: validated[ENERGY].to_numpy(),
+        }
+    )
+    if history.duplicated([_HOUSEHOLD_CODE, _PREV_DAY]).any():
         raise ValueError("the validated data has more than one row for a (household, date)")
-    history = history.sort_values([HOUSEHOLD, _PREV_DAY], kind="stable")
-    by_household = history.groupby(HOUSEHOLD, sort=False)[ENERGY]
+    history = history.sort_values([_HOUSEHOLD_CODE, _PREV_DAY], kind="stable")
+    by_household = history.groupby(_HOUSEHOLD_CODE, sort=False)[_PREV_ENERGY]
     history[_CUM_SUM] = by_household.cumsum()
     history[_CUM_N] = by_household.cumcount() + 1
-    history = history.rename(columns={ENERGY: _PREV_ENERGY}).drop(columns=DATE)
 
     targets = pd.DataFrame(
         {
-            HOUSEHOLD: rows[HOUSEHOLD_COL].astype(str).to_numpy(),
-            _DAY: pd.to_datetime(rows[DATE_COL]).to_numpy(),
+            _HOUSEHOLD_CODE: households.categories.get_indexer(
+                rows[HOUSEHOLD_COL].astype(str)
+            ).astype(np.int64),
+            _DAY: _days(rows[DATE_COL]),
             _ROW: np.arange(len(rows)),
         }
     )
@@ -136,11 +150,15 @@ def _history_before(validated: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame
         history.sort_values(_PREV_DAY, kind="stable"),
         left_on=_DAY,
         right_on=_PREV_DAY,
-        by=HOUSEHOLD,
+        by=_HOUSEHOLD_CODE,
         direction="backward",
         allow_exact_matches=False,  # strictly before the target day
     )
     return merged.sort_values(_ROW).reset_index(drop=True)
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values).to_numpy().astype("datetime64[ns]")
 
 
 def _with_predictions(rows: pd.DataFrame, predicted: np.ndarray) -> pd.DataFrame:

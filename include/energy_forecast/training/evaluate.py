@@ -34,12 +34,19 @@ def unscale(values: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict_scaled(model: LSTMRegressor, arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """The model's scaled predictions for decoded arrays (see :func:`dataset.decode`)."""
+def predict_scaled(
+    model: LSTMRegressor, arrays: dict[str, np.ndarray], batch_size: int = 4096
+) -> np.ndarray:
+    """The model's scaled predictions for decoded arrays (see :func:`dataset.decode`), a
+    batch at a time: activations for a million rows at once would take gigabytes."""
     model.eval()
     device = next(model.parameters()).device
-    batch = to_batch(arrays).to(device)
-    return model(batch.sequence, batch.mask, batch.static).double().cpu().numpy()
+    predictions = [np.empty(0)]
+    for start in range(0, len(arrays["target"]), batch_size):
+        batch = to_batch({k: v[start : start + batch_size] for k, v in arrays.items()})
+        batch = batch.to(device)
+        predictions.append(model(batch.sequence, batch.mask, batch.static).double().cpu().numpy())
+    return np.concatenate(predictions)
 
 
 def predict_split(
@@ -53,13 +60,7 @@ def predict_split(
     frames = []
     for group in groups:
         table = read_row_group(group, (*_ID_COLUMNS, *MODEL_COLUMNS))
-        arrays = decode(table, shape)
-        scaled = np.concatenate(
-            [
-                predict_scaled(model, {k: v[start : start + batch_size] for k, v in arrays.items()})
-                for start in range(0, table.num_rows, batch_size)
-            ]
-        )
+        scaled = predict_scaled(model, decode(table, shape), batch_size)
         frames.append(
             pd.DataFrame(
                 {

@@ -149,7 +149,7 @@ def test_a_split_is_written_as_files_of_equal_row_groups_whatever_their_size(spa
     groups = {}
     for group_rows in (64, 256):
         path = tmp_path / f"groups_of_{group_rows}"
-        write_split(frame, path, rows, group_rows, target_file_bytes, row_bytes)
+        write_split(frame, path, rows, group_rows, target_file_bytes, row_bytes, key=("id",))
         files = [pq.ParquetFile(f).metadata for f in sorted(path.glob("*.parquet"))]
 
         assert len(files) == 3
