@@ -119,9 +119,15 @@ def train_throughput(features_manifest: Path, processes: int, epochs: int, root:
 
 
 class _PythonChildRss:
-    """Peak resident memory of any one Python child process (the DDP ranks), sampled."""
+    """Peak resident memory of any one Python child process (the DDP ranks), sampled.
 
-    def __init__(self, interval: float = 0.1) -> None:
+    Once a second: walking the process table costs CPU, and on a 2-core machine where both
+    cores run ranks, a frequent sampler slows one rank and with it every all-reduce (at
+    0.1 s it cost the 2-process run about a tenth of its throughput). A rank's memory
+    settles after its first batches, so a slow sampler still sees the peak.
+    """
+
+    def __init__(self, interval: float = 1.0) -> None:
         import psutil
 
         self._me = psutil.Process()
