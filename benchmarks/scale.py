@@ -131,12 +131,48 @@ def run_dag(csv: Path, root: Path, conf: dict) -> dict:
     }
 
 
+def markdown_table(runs: dict) -> str:
+    """The README's table: per task, wall seconds / largest single-process RSS, per factor."""
+    factors = list(runs)
+    tasks = list(next(iter(runs.values()))["tasks"])
+    lines = [
+        "| task | " + " | ".join(f"{runs[f]['rows']:,} rows ({f})" for f in factors) + " |",
+        "|---|" + "---:|" * len(factors),
+    ]
+    for task in tasks:
+        cells = []
+        for factor in factors:
+            measured = runs[factor]["tasks"].get(task)
+            if not measured:
+                cells.append("-")
+                continue
+            memory = measured["peak_process_rss_mb"]  # 0: ended before the first sample
+            cells.append(f"{measured['seconds']} s / " + (f"{memory:,} MB" if memory else "-"))
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **whole DAG** | "
+        + " | ".join(
+            f"**{runs[f]['wall_seconds']} s / {runs[f]['peak_process_rss_mb']:,} MB** "
+            f"({runs[f]['state']})"
+            for f in factors
+        )
+        + " |"
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--factors", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--keep", type=Path, help="keep copies and runs in this folder")
+    parser.add_argument(
+        "--table", action="store_true", help="print the last results as a Markdown table"
+    )
     args = parser.parse_args()
+    if args.table:
+        print(markdown_table(json.loads(RESULTS.read_text())["scale"]["runs"]))
+        return
     if not args.csv.exists():
         sys.exit(f"{args.csv} not found: pass --csv with the Kaggle file")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -165,6 +201,7 @@ def main() -> None:
         "runs": results,
     }
     RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
+    print(markdown_table(results))
 
 
 if __name__ == "__main__":
