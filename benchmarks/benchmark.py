@@ -23,15 +23,16 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
 _TASK_EVENT = re.compile(
-    r"^(\S+)Z .*\[DAG TEST\] (starting|end)(?: task)? task_id=(\w+)", re.MULTILINE
+    r"^(\S+?)Z? .*\[DAG TEST\] (starting|end)(?: task)? task_id=(\w+)", re.MULTILINE
 )
-_RUN_END = re.compile(r"DagRun Finished: .*?state=(\w+)")
+RUN_END = re.compile(r"DagRun Finished: .*?state=(\w+)")
 
 
 def airflow_env(root: Path, data_root: Path) -> dict[str, str]:
@@ -46,35 +47,54 @@ def airflow_env(root: Path, data_root: Path) -> dict[str, str]:
     return env
 
 
-def task_seconds(log: str) -> dict[str, float]:
-    started: dict[str, datetime] = {}
-    seconds: dict[str, float] = {}
-    for stamp, event, task_id in _TASK_EVENT.findall(log):
-        moment = datetime.fromisoformat(stamp)
+def dags_test(
+    airflow: Path,
+    env: dict[str, str],
+    conf: dict,
+    on_start: Callable[[int], object] | None = None,
+) -> tuple[float, str]:
+    """Migrate the throwaway metadata database, then one ``airflow dags test`` with
+    ``conf``: its wall seconds and its log. ``on_start`` gets the process id once it runs."""
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [airflow, "dags", "test", "energy_forecast", "-c", json.dumps(conf)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    if on_start:
+        on_start(process.pid)
+    log, _ = process.communicate()
+    return time.perf_counter() - started, log
+
+
+def task_windows(log: str) -> dict[str, tuple[float, float]]:
+    """Each task's start and end (epoch seconds) from the ``[DAG TEST]`` lines."""
+    starts: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
+    for stamp, event, task in _TASK_EVENT.findall(log):
+        moment = datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp()
         if event == "starting":
-            started[task_id] = moment
-        elif task_id in started:
-            seconds[task_id] = round((moment - started[task_id]).total_seconds(), 1)
-    return seconds
+            starts[task] = moment
+        elif task in starts:
+            windows[task] = (starts[task], moment)
+    return windows
+
+
+def task_seconds(log: str) -> dict[str, float]:
+    return {task: round(end - begin, 1) for task, (begin, end) in task_windows(log).items()}
 
 
 def run_dag(csv: Path, root: Path) -> dict:
     """One `airflow dags test` on the file; wall time per task and in total."""
-    airflow = [str(PROJECT_ROOT / "bin" / "airflow-local")]
-    env = airflow_env(root, csv.parent)
-    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    conf = json.dumps({"source": "local", "local_csv_path": str(csv)})
-    started = time.perf_counter()
-    result = subprocess.run(
-        [*airflow, "dags", "test", "energy_forecast", "-c", conf],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    wall, log = dags_test(
+        PROJECT_ROOT / "bin" / "airflow-local",
+        airflow_env(root, csv.parent),
+        {"source": "local", "local_csv_path": str(csv)},
     )
-    wall = time.perf_counter() - started
-    log = result.stdout + result.stderr
-    state = _RUN_END.search(log)
+    state = RUN_END.search(log)
     runs = sorted((root / "artifacts" / "energy_forecast").glob("manual__*"))
     run_dir = runs[-1]
     report = json.loads((run_dir / "report" / "metrics.json").read_text())

@@ -16,26 +16,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import psutil
 
-from benchmarks.benchmark import airflow_env
+from benchmarks.benchmark import RUN_END, airflow_env, dags_test, task_windows
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
-_TASK_EVENT = re.compile(
-    r"^(\S+?)Z? .*\[DAG TEST\] (starting|end)(?: task)? task_id=(\w+)", re.MULTILINE
-)
-_RUN_END = re.compile(r"DagRun Finished: .*?state=(\w+)")
 #: Training kept short at 100x so the run ends in minutes, not hours.
 _BOUNDED = {"epochs": 1, "patience": 1, "xgb_n_estimators": 20}
 
@@ -84,37 +78,19 @@ class _TreeSampler:
         self._thread.join()
 
 
-def _task_windows(log: str) -> dict[str, tuple[float, float]]:
-    starts: dict[str, float] = {}
-    windows: dict[str, tuple[float, float]] = {}
-    for stamp, event, task in _TASK_EVENT.findall(log):
-        moment = datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp()
-        if event == "starting":
-            starts[task] = moment
-        elif task in starts:
-            windows[task] = (starts[task], moment)
-    return windows
-
-
 def run_dag(csv: Path, root: Path, conf: dict) -> dict:
-    env = airflow_env(root, csv.parent)
-    airflow = str(PROJECT_ROOT / "bin" / "airflow-local")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [airflow, "dags", "test", "energy_forecast", "-c", json.dumps(conf)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    samplers: list[_TreeSampler] = []
+    wall, log = dags_test(
+        PROJECT_ROOT / "bin" / "airflow-local",
+        airflow_env(root, csv.parent),
+        conf,
+        on_start=lambda pid: samplers.append(_TreeSampler(pid)),
     )
-    sampler = _TreeSampler(process.pid)
-    log, _ = process.communicate()
+    sampler = samplers[0]
     sampler.stop()
-    wall = time.perf_counter() - started
-    state = _RUN_END.search(log)
+    state = RUN_END.search(log)
     tasks = {}
-    for task, (begin, end) in _task_windows(log).items():
+    for task, (begin, end) in task_windows(log).items():
         during = [s for s in sampler.samples if begin <= s[0] <= end] or [(0, 0, 0)]
         tasks[task] = {
             "seconds": round(end - begin, 1),

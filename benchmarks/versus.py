@@ -17,11 +17,10 @@ import os
 import statistics
 import subprocess
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.benchmark import DEFAULT_CSV, airflow_env, task_seconds
+from benchmarks.benchmark import DEFAULT_CSV, airflow_env, dags_test, task_seconds
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
@@ -30,19 +29,8 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
 def _run(tree: Path, csv: Path, root: Path) -> dict:
     env = airflow_env(root, csv.parent)
     env.update(VENV=str(PROJECT_ROOT / ".venv"), PYTHONPATH=str(tree / "include"))
-    airflow = str(tree / "bin" / "airflow-local")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    conf = json.dumps({"source": "local", "local_csv_path": str(csv)})
-    started = time.perf_counter()
-    result = subprocess.run(
-        [airflow, "dags", "test", "energy_forecast", "-c", conf],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    log = result.stdout + result.stderr
+    conf = {"source": "local", "local_csv_path": str(csv)}
+    wall, log = dags_test(tree / "bin" / "airflow-local", env, conf)
     if "state=success" not in log:
         (root / "failed.log").write_text(log)
     return {
