@@ -58,6 +58,19 @@ def small_features(spark, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
+def small_baseline(small_features: dict, tmp_path_factory) -> dict[str, str]:
+    """XGBoost trained on ``small_features`` (20 trees, early stopping after 5), built once:
+    the outputs of ``run_baseline``."""
+    from energy_forecast.baseline.xgb import run_baseline
+    from energy_forecast.settings import BaselineSettings
+
+    settings = BaselineSettings(xgb_n_estimators=20, xgb_early_stopping_rounds=5)
+    return run_baseline(
+        settings, small_features["manifest_path"], tmp_path_factory.mktemp("xgboost"), "local[2]"
+    )
+
+
+@pytest.fixture(scope="session")
 def real_csv() -> Path:
     if not REAL_CSV.exists():
         pytest.skip(f"real data file {REAL_CSV} is not available")

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from energy_forecast import columns as C
 from energy_forecast.atomic import atomic_file
 from energy_forecast.scoring import SavedModel, score
+from energy_forecast.temperature_forecasts import FORECAST_TEMPERATURE, read_temperature_forecasts
 
 FORECAST_COLUMNS: tuple[str, ...] = (
     C.HOUSEHOLD,
@@ -36,31 +38,15 @@ FORECAST_TABLE = "forecast_table"
 HOUSEHOLD_MEAN = "household_mean"
 _LAST_DATE = "last_observed_date"
 _SOURCE = "temperature_source"
+_FORECASTS_SCHEMA = f"{C.HOUSEHOLD} string, {C.DATE} date, {FORECAST_TEMPERATURE} double"
 
 
-def read_temperature_forecasts(spark: Any, path: Path) -> Any:
-    """``household_id, date, temperature_c`` from CSV or Parquet, typed; clear error if not."""
-    from pyspark.sql import functions as F
-
-    reader = spark.read
-    frame = (
-        reader.parquet(str(path))
-        if path.suffix == ".parquet"
-        else reader.option("header", True).csv(str(path))
-    )
-    missing = {C.HOUSEHOLD, C.DATE, "temperature_c"} - set(frame.columns)
-    if missing:
-        raise ValueError(f"temperature forecasts {path} lack column(s) {sorted(missing)}")
-    return frame.select(
-        F.col(C.HOUSEHOLD).cast("string"),
-        F.to_date(F.col(C.DATE)).alias(C.DATE),
-        F.col("temperature_c").cast("double").alias("forecast_temperature_c"),
-    ).dropDuplicates([C.HOUSEHOLD, C.DATE])
-
-
-def next_day_targets(history: Any, stale_after_days: int, temperatures: Any = None) -> Any:
+def next_day_targets(
+    history: Any, stale_after_days: int, temperatures: pd.DataFrame | None = None
+) -> Any:
     """One row per household (validated columns plus ``last_observed_date``, the temperature's
-    source and ``stale``), dated the day after the household's last row."""
+    source and ``stale``), dated the day after the household's last row. ``temperatures`` is
+    a table from :func:`energy_forecast.temperature_forecasts.read_temperature_forecasts`."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -87,12 +73,13 @@ def next_day_targets(history: Any, stale_after_days: int, temperatures: Any = No
         return rows.withColumn(C.TEMPERATURE, F.col("mean_temperature_c")).withColumn(
             _SOURCE, F.lit(HOUSEHOLD_MEAN)
         )
-    rows = rows.join(temperatures, [C.HOUSEHOLD, C.DATE], "left")
+    table = history.sparkSession.createDataFrame(temperatures, schema=_FORECASTS_SCHEMA)
+    rows = rows.join(table, [C.HOUSEHOLD, C.DATE], "left")
     return rows.withColumn(
-        C.TEMPERATURE, F.coalesce("forecast_temperature_c", "mean_temperature_c")
+        C.TEMPERATURE, F.coalesce(FORECAST_TEMPERATURE, "mean_temperature_c")
     ).withColumn(
         _SOURCE,
-        F.when(F.col("forecast_temperature_c").isNotNull(), F.lit(FORECAST_TABLE)).otherwise(
+        F.when(F.col(FORECAST_TEMPERATURE).isNotNull(), F.lit(FORECAST_TABLE)).otherwise(
             F.lit(HOUSEHOLD_MEAN)
         ),
     )
@@ -111,7 +98,7 @@ def forecast_next_day(
 
     history = spark.read.parquet(str(validated_path))
     temperatures = (
-        read_temperature_forecasts(spark, temperature_forecasts) if temperature_forecasts else None
+        read_temperature_forecasts(temperature_forecasts) if temperature_forecasts else None
     )
     targets = next_day_targets(history, stale_after_days, temperatures).localCheckpoint(eager=True)
     fresh = targets.filter(~F.col("stale")).select(*history.columns)
@@ -130,23 +117,3 @@ def forecast_next_day(
             tmp, index=False
         )
     return output_path
-
-
-def served_targets(test_rows: Any, history: Any, temperatures: Any = None) -> Any:
-    """The test rows as they would have been served: the day's actual temperature replaced
-    by what a forecast would have had (the table's value, else the household's mean over the
-    days before the row)."""
-    from pyspark.sql import functions as F
-
-    first_test_date = test_rows.agg(F.min(C.DATE)).first()[0]
-    mean_temperature = (
-        history.filter(F.col(C.DATE) < F.lit(first_test_date))
-        .groupBy(C.HOUSEHOLD)
-        .agg(F.avg(C.TEMPERATURE).alias("mean_temperature_c"))
-    )
-    rows = test_rows.join(mean_temperature, C.HOUSEHOLD, "left")
-    proxy = F.coalesce("mean_temperature_c", C.TEMPERATURE)  # no history: nothing better
-    if temperatures is not None:
-        rows = rows.join(temperatures, [C.HOUSEHOLD, C.DATE], "left")
-        proxy = F.coalesce("forecast_temperature_c", proxy)
-    return rows.withColumn(C.TEMPERATURE, proxy).select(*test_rows.columns)

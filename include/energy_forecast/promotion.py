@@ -3,9 +3,11 @@
 For the run's challenger (the trained model with the lowest validation RMSE) it measures, on
 the run's test rows:
 
-- the test RMSE *as served*: the day's temperature replaced by what the forecasts use (the
-  temperature table, else the household's mean), beside the RMSE with actual temperatures;
-- the current champion re-scored with its own PipelineModel on the same rows.
+- the test RMSE *as served*: the target day's temperature replaced by what the forecasts use
+  (the temperature table, else the household's mean), beside the RMSE with actual
+  temperatures (see :mod:`energy_forecast.served`; no Spark);
+- the current champion re-scored with its own PipelineModel on the same rows (Spark, and
+  only when there is a champion).
 
 Then it applies :func:`energy_forecast.gate.decide`, records the run in the backtest table,
 and returns the report sections: the decision with its numbers, served vs actual, the
@@ -15,10 +17,12 @@ registry's history and the backtest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from energy_forecast import columns as C
 from energy_forecast.gate import Challenger, GateDecision, GatePolicy, Incumbent, decide
@@ -26,6 +30,9 @@ from energy_forecast.registry import HISTORY_TITLES, Registry, history_rows
 from energy_forecast.report.render import ReportSection
 from energy_forecast.scoring import SavedModel, rmse_kwh, score
 from energy_forecast.settings import PublishSettings
+
+if TYPE_CHECKING:
+    from energy_forecast.training.manifest import FeaturesManifest
 
 log = logging.getLogger(__name__)
 
@@ -74,33 +81,25 @@ def unchanged_reason(facts: RunFacts, registry: Registry, settings: PublishSetti
 
 
 def evaluate_and_decide(
-    spark: Any,
     facts: RunFacts,
     challenger_name: str,
     rmse: Mapping[str, float],
     model_dirs: Mapping[str, Path],
-    pipeline_model: Path,
+    manifest: FeaturesManifest,
     validated: Path,
-    test_dates: list[str],
     registry: Registry,
     settings: PublishSettings,
-    temperatures: Any = None,
+    spark: Callable[[], Any],
+    temperatures: pd.DataFrame | None = None,
 ) -> tuple[GateDecision, dict[str, Any]]:
     """Score as served, re-score the incumbent, decide. ``rmse`` holds the challenger's val
-    and test RMSE and persistence's test RMSE, from the report, in kWh."""
-    from pyspark.sql import functions as F
+    and test RMSE and persistence's test RMSE, from the report, in kWh. ``spark`` starts a
+    session; it is called only when there is an incumbent to re-score."""
+    from energy_forecast.served import served_test_rmse  # imports torch: not at DAG parse
 
-    from energy_forecast.forecast import served_targets
-
-    history = spark.read.parquet(str(validated))
-    test_rows = history.filter(F.col(C.DATE).cast("string").isin(test_dates)).localCheckpoint(
-        eager=True
+    served_rmse = served_test_rmse(
+        challenger_name, model_dirs[challenger_name], manifest, validated, temperatures
     )
-    actual = test_rows.select(C.HOUSEHOLD, C.DATE, C.ENERGY).toPandas()
-    challenger_model = SavedModel(challenger_name, model_dirs[challenger_name], pipeline_model)
-    served = served_targets(test_rows, history, temperatures)
-    served_rmse = rmse_kwh(score(challenger_model, history, served), actual)
-
     current = registry.current()
     incumbent = None
     if current is not None:
@@ -108,7 +107,7 @@ def evaluate_and_decide(
         incumbent = Incumbent(
             current.name,
             current.model,
-            rmse_kwh(score(saved, history, test_rows), actual),
+            _rescore(spark(), saved, validated, manifest.split_dates["test"]),
             str(current.metadata.get("data_last_date", "")),
         )
     challenger = Challenger(
@@ -145,6 +144,19 @@ def evaluate_and_decide(
         }
     )
     return decision, evidence
+
+
+def _rescore(spark: Any, model: SavedModel, validated: Path, test_dates: list[str]) -> float:
+    """``model``'s test RMSE in kWh on this run's test rows, its features built by its own
+    PipelineModel (it may have been fitted on other days, with another sequence length)."""
+    from pyspark.sql import functions as F
+
+    history = spark.read.parquet(str(validated))
+    test_rows = history.filter(F.col(C.DATE).cast("string").isin(test_dates)).localCheckpoint(
+        eager=True
+    )
+    actual = test_rows.select(C.HOUSEHOLD, C.DATE, C.ENERGY).toPandas()
+    return rmse_kwh(score(model, history, test_rows), actual)
 
 
 def report_sections(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from energy_forecast import columns as C
@@ -65,7 +66,7 @@ def score(model: SavedModel, history: Any, targets: Any) -> pd.DataFrame:
     if model.kind == "lstm":
         scale = scaler_statistics(pipeline)[C.TARGET_KWH]
         return _predict_lstm(features, model.model_dir, scale)
-    return _predict_xgboost(features, model.model_dir)
+    return _predict_xgboost(features, model.model_dir, history_days(pipeline))
 
 
 def rmse_kwh(predictions: pd.DataFrame, actual: pd.DataFrame) -> float:
@@ -86,22 +87,39 @@ def _predict_lstm(features: Any, model_dir: Path, scale: dict[str, float]) -> pd
     config = model.config
     shape = FeatureShape(config.sequence_length, config.sequence_features, config.static_features)
     scaled = predict_scaled(model, decode(table, shape))
-    return pd.DataFrame(
-        {
-            C.HOUSEHOLD: table.column(C.HOUSEHOLD).to_pylist(),
-            C.DATE: table.column(C.DATE).to_pylist(),
-            "predicted_kwh": unscale(scaled, scale["mean"], scale["std"]),
-        }
-    )
+    return _keyed(table, unscale(scaled, scale["mean"], scale["std"]))
 
 
-def _predict_xgboost(features: Any, model_dir: Path) -> pd.DataFrame:
+def _predict_xgboost(features: Any, model_dir: Path, sequence_length: int) -> pd.DataFrame:
+    """In this process with the saved booster: a Spark prediction UDF would start a Python
+    worker per core, each importing XGBoost, for a few rows. Models saved before the booster
+    file existed are scored through ``xgboost.spark``."""
     from pyspark.sql import functions as F
+
+    from energy_forecast.baseline.xgb import BOOSTER_FILE, predict_booster
+    from energy_forecast.training.dataset import FeatureShape, decode_tabular
+
+    rows = features.select(C.HOUSEHOLD, C.DATE, C.TABULAR_FEATURES)
+    if (model_dir / BOOSTER_FILE).is_file():
+        table = rows.toArrow()
+        shape = FeatureShape(sequence_length, len(C.SEQUENCE_INPUTS), len(C.STATIC_FEATURES))
+        return _keyed(table, predict_booster(model_dir, decode_tabular(table, shape)))
     from xgboost.spark import SparkXGBRegressorModel
 
     model = SparkXGBRegressorModel.load(str(model_dir))
     return (
-        model.transform(features.select(C.HOUSEHOLD, C.DATE, C.TABULAR_FEATURES))
+        model.transform(rows)
         .select(C.HOUSEHOLD, C.DATE, F.col("prediction").cast("double").alias("predicted_kwh"))
         .toPandas()
+    )
+
+
+def _keyed(table: Any, predicted_kwh: np.ndarray) -> pd.DataFrame:
+    """Predictions beside the household and date of the Arrow ``table``'s rows."""
+    return pd.DataFrame(
+        {
+            C.HOUSEHOLD: table.column(C.HOUSEHOLD).to_pylist(),
+            C.DATE: table.column(C.DATE).to_pylist(),
+            "predicted_kwh": predicted_kwh,
+        }
     )

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from energy_forecast.atomic import write_text
 from energy_forecast.log_relay import relay_output
@@ -28,6 +28,9 @@ from energy_forecast.report.render import ReportSection
 from energy_forecast.scoring import SavedModel
 from energy_forecast.settings import IngestSettings, PublishSettings, SparkSettings
 from energy_forecast.spark import SparkConnection
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -188,27 +191,28 @@ def report_stage(
 
     def gate(comparison: Comparison) -> tuple[list[ReportSection], dict[str, Any]]:
         registry = Registry()
-        spark = get_session(
-            "energy-forecast-report", master=spark_connection.master, conf=resources.conf()
-        )
-        temperatures = _temperature_forecasts(spark, settings)
+
+        def spark() -> Any:
+            return get_session(
+                "energy-forecast-report", master=spark_connection.master, conf=resources.conf()
+            )
+
         rmse = {
             "val": comparison.rmse(comparison.champion, "val"),
             "test": comparison.rmse(comparison.champion, "test"),
             "persistence_test": comparison.rmse("persistence", "test"),
         }
         decision, evidence = evaluate_and_decide(
-            spark,
             run_facts(run_id, params, raw),
             comparison.champion,
             rmse,
             model_dirs,
-            Path(features["pipeline_model"]),
+            manifest,
             Path(raw["validated"]),
-            manifest.split_dates["test"],
             registry,
             settings,
-            temperatures,
+            spark,
+            _temperature_forecasts(settings),
         )
         incumbent = decision.incumbent
         extra = {
@@ -323,8 +327,8 @@ def _temperature_path(settings: PublishSettings) -> Path | None:
     )
 
 
-def _temperature_forecasts(spark: Any, settings: PublishSettings) -> Any:
-    from energy_forecast.forecast import read_temperature_forecasts
+def _temperature_forecasts(settings: PublishSettings) -> pd.DataFrame | None:
+    from energy_forecast.temperature_forecasts import read_temperature_forecasts
 
     path = _temperature_path(settings)
-    return read_temperature_forecasts(spark, path) if path else None
+    return read_temperature_forecasts(path) if path else None

@@ -12,7 +12,6 @@ import pytest
 
 from energy_forecast.forecast import FORECAST_COLUMNS
 from energy_forecast.scoring import SavedModel
-from energy_forecast.settings import BaselineSettings
 from tests.builders import START, validated_frame
 
 HOUSEHOLDS, DAYS = 40, 7
@@ -73,13 +72,13 @@ def test_without_a_forecast_table_the_households_mean_temperature_stands_in(spar
 def test_a_forecast_table_gives_the_days_temperature_where_it_has_one(
     spark, tmp_path: Path
 ) -> None:
-    from energy_forecast.forecast import read_temperature_forecasts
+    from energy_forecast.temperature_forecasts import read_temperature_forecasts
 
     table = tmp_path / "temperatures.csv"
     day = START + timedelta(days=10)
     table.write_text(f"household_id,date,temperature_c\nH00000,{day.isoformat()},31.5\n")
 
-    targets = _targets(spark, _gaps(), temperatures=read_temperature_forecasts(spark, table))
+    targets = _targets(spark, _gaps(), temperatures=read_temperature_forecasts(table))
 
     assert targets.loc["H00000", "avg_temperature_c"] == 31.5
     assert targets.loc["H00000", "temperature_source"] == "forecast_table"
@@ -117,16 +116,10 @@ def _check_forecasts(path: Path, champion: str) -> None:
 
 @pytest.mark.spark
 def test_forecast_next_day_with_an_xgboost_champion_writes_one_forecast_per_household(
-    spark, run: dict[str, Any]
+    spark, run: dict[str, Any], small_baseline: dict[str, str]
 ) -> None:
-    from energy_forecast.baseline.xgb import run_baseline
-
-    settings = BaselineSettings(xgb_n_estimators=10, xgb_early_stopping_rounds=3)
-    baseline = run_baseline(settings, run["manifest_path"], run["root"] / "xgboost", "local[2]")
-
-    path = _forecast(
-        spark, run, "xgboost", Path(baseline["model"]), run["root"] / "xgb" / "forecasts.parquet"
-    )
+    model_dir = Path(small_baseline["model"])
+    path = _forecast(spark, run, "xgboost", model_dir, run["root"] / "xgb" / "forecasts.parquet")
 
     _check_forecasts(path, "xgboost")
 

@@ -18,15 +18,13 @@ def test_scoring_the_test_rows_reproduces_the_predictions_on_the_written_feature
 
     from energy_forecast.scoring import SavedModel, score
     from energy_forecast.training import artifacts
-    from energy_forecast.training.dataset import FeatureShape, list_row_groups
+    from energy_forecast.training.dataset import list_row_groups
     from energy_forecast.training.evaluate import predict_split
     from energy_forecast.training.manifest import FeaturesManifest
     from energy_forecast.training.model import LSTMConfig, build_model
 
     manifest = FeaturesManifest.load(small_features["manifest_path"])
-    shape = FeatureShape(
-        manifest.sequence_length, len(manifest.sequence_features), len(manifest.static_features)
-    )
+    shape = manifest.shape
     config = LSTMConfig(
         sequence_length=shape.sequence_length,
         sequence_features=shape.sequence_features,
@@ -52,3 +50,34 @@ def test_scoring_the_test_rows_reproduces_the_predictions_on_the_written_feature
     np.testing.assert_allclose(
         joined["predicted_kwh_scored"], joined["predicted_kwh_written"], rtol=1e-5
     )
+
+
+@pytest.mark.spark
+def test_an_xgboost_model_saved_without_its_booster_file_scores_the_same_through_spark(
+    spark, small_features: dict, small_baseline: dict[str, str], tmp_path: Path
+) -> None:
+    """Champions registered before the booster file existed still re-score."""
+    import shutil
+
+    from pyspark.sql import functions as F
+
+    from energy_forecast.baseline.xgb import BOOSTER_FILE
+    from energy_forecast.scoring import SavedModel, score
+    from energy_forecast.training.manifest import FeaturesManifest
+
+    manifest = FeaturesManifest.load(small_features["manifest_path"])
+    history = spark.read.parquet(str(small_features["validated"]))
+    test_rows = history.filter(F.col("date").cast("string").isin(manifest.split_dates["test"]))
+    older = shutil.copytree(small_baseline["model"], tmp_path / "model")
+    (older / BOOSTER_FILE).unlink()
+
+    current = score(
+        SavedModel("xgboost", Path(small_baseline["model"]), manifest.pipeline_model),
+        history,
+        test_rows,
+    )
+    through_spark = score(SavedModel("xgboost", older, manifest.pipeline_model), history, test_rows)
+
+    joined = current.merge(through_spark, on=["household_id", "date"], validate="one_to_one")
+    assert len(joined) == len(current) == manifest.split_rows["test"] > 0
+    np.testing.assert_allclose(joined["predicted_kwh_x"], joined["predicted_kwh_y"], rtol=1e-6)

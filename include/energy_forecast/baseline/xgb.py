@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from energy_forecast import columns as C
 from energy_forecast.metrics import metrics_by_split, write_json, write_predictions
 from energy_forecast.settings import BaselineSettings, SparkResources
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "xgboost"
+#: The fitted booster in XGBoost's own format, inside the model folder: it scores numpy
+#: arrays in the report without a Spark job.
+BOOSTER_FILE = "booster.ubj"
 _IS_VALIDATION = "is_validation"
 _PREDICTION = "prediction"
 
@@ -122,6 +127,7 @@ def run_baseline(
     output_dir.mkdir(parents=True, exist_ok=True)
     model_path = output_dir / "model"
     model.write().overwrite().save(str(model_path))
+    booster.save_model(str(model_path / BOOSTER_FILE))
 
     predictions = (
         model.transform(read["val"].unionByName(read["test"]))
@@ -156,3 +162,14 @@ def run_baseline(
         "predictions": str(predictions_path),
         "metrics": str(metrics_path),
     }
+
+
+def predict_booster(model_dir: Path, features: np.ndarray) -> np.ndarray:
+    """kWh predictions of the booster saved in ``model_dir`` for rows of tabular features,
+    with the trees up to its early-stopping best iteration, as ``xgboost.spark`` predicts."""
+    import xgboost
+
+    booster = xgboost.Booster(model_file=str(Path(model_dir) / BOOSTER_FILE))
+    best = booster.attr("best_iteration")
+    rounds = (0, int(best) + 1) if best is not None else (0, 0)
+    return booster.inplace_predict(features, iteration_range=rounds).astype(np.float64)

@@ -175,6 +175,13 @@ def decode(table: pa.Table, shape: FeatureShape) -> dict[str, np.ndarray]:
     }
 
 
+def decode_tabular(table: pa.Table, shape: FeatureShape) -> np.ndarray:
+    """XGBoost's inputs (float32, ``[rows, lags + static]``) from ``tabular_features``."""
+    width = shape.sequence_length * shape.sequence_features + shape.static_features
+    values = _fixed_lists(table.column(C.TABULAR_FEATURES), width, C.TABULAR_FEATURES)
+    return _values(values).reshape(table.num_rows, width)
+
+
 def _fixed_lists(column: pa.ChunkedArray | pa.Array, size: int, name: str) -> pa.Array:
     """The flattened values of a list column whose every entry must have ``size`` items."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column

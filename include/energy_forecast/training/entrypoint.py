@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from energy_forecast.settings import TrainSettings
-from energy_forecast.training.dataset import FeatureShape, TrainBatches, rank_row_groups
+from energy_forecast.training.dataset import TrainBatches, rank_row_groups
 from energy_forecast.training.distributed import DistContext, process_group
 from energy_forecast.training.manifest import FeaturesManifest
 from energy_forecast.training.model import LSTMConfig, build_model
@@ -57,9 +57,7 @@ def _train(
 def _build_trainer(
     manifest: FeaturesManifest, settings: TrainSettings, context: DistContext, out: Path
 ) -> Trainer:
-    shape = FeatureShape(
-        manifest.sequence_length, len(manifest.sequence_features), len(manifest.static_features)
-    )
+    shape = manifest.shape
     seed_everything(settings.seed)
     model = build_model(LSTMConfig.from_settings(settings, *shape), seed=settings.seed)
     train_data = TrainBatches(

@@ -17,7 +17,7 @@ from typing import Any, Self
 import pyarrow.parquet as pq
 
 from energy_forecast import columns as C
-from energy_forecast.training.dataset import RowGroup, list_row_groups
+from energy_forecast.training.dataset import FeatureShape, RowGroup, list_row_groups
 
 #: Columns training reads from every split.
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -73,6 +73,22 @@ class FeaturesManifest:
     split_rows: dict[str, int] = field(default_factory=dict)
     split_dates: dict[str, list[str]] = field(default_factory=dict)
     pipeline_model: Path | None = None
+    #: The fitted scaler's ``{column: {"mean", "std"}}``, for every scaled input.
+    scaler: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> FeatureShape:
+        """The array shapes every row of every split has."""
+        return FeatureShape(
+            self.sequence_length, len(self.sequence_features), len(self.static_features)
+        )
+
+    def scale_of(self, column: str) -> Scale:
+        """The mean and std that standardised ``column``."""
+        stats = self.scaler.get(column)
+        if not stats:
+            raise ManifestError(f"features manifest {self.path} has no scaler entry for {column!r}")
+        return Scale(mean=float(stats["mean"]), std=float(stats["std"]))
 
     @classmethod
     def load(cls, path: Path) -> Self:
@@ -105,6 +121,7 @@ class FeaturesManifest:
             split_rows={name: int(splits[name].get("rows", 0)) for name in C.SPLITS},
             split_dates={name: list(splits[name].get("dates", [])) for name in C.SPLITS},
             pipeline_model=path.parent / raw["pipeline_model"] if "pipeline_model" in raw else None,
+            scaler=dict(raw["scaler"]),
         )
         if manifest.sequence_length < 1 or not manifest.sequence_features:
             raise ManifestError(f"features manifest {path} describes an empty sequence")

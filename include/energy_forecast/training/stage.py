@@ -31,7 +31,7 @@ from energy_forecast import metrics
 from energy_forecast.settings import SparkResources, TrainSettings
 from energy_forecast.spark_cluster import wait_for_task_slots
 from energy_forecast.training import artifacts, device
-from energy_forecast.training.dataset import FeatureShape, RowGroup, check_shardable
+from energy_forecast.training.dataset import RowGroup, check_shardable
 from energy_forecast.training.entrypoint import train_fn
 from energy_forecast.training.evaluate import predict_split
 from energy_forecast.training.manifest import FeaturesManifest
@@ -144,9 +144,7 @@ def _predict(
 ) -> pd.DataFrame:
     """The published model's kWh predictions for every validation and test row."""
     model = artifacts.load_model(model_dir)
-    shape = FeatureShape(
-        manifest.sequence_length, len(manifest.sequence_features), len(manifest.static_features)
-    )
+    shape = manifest.shape
     return pd.concat(
         [predict_split(model, groups[s], shape, manifest.target_scale) for s in EVALUATED_SPLITS],
         ignore_index=True,

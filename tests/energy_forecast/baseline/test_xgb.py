@@ -30,10 +30,10 @@ def manifest_path(small_features: dict) -> Path:
 
 
 @pytest.fixture(scope="module")
-def baseline(manifest_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    from energy_forecast.baseline.xgb import run_baseline
-
-    return run_baseline(SETTINGS, manifest_path, tmp_path_factory.mktemp("xgboost"), MASTER)
+def baseline(small_baseline: dict[str, str], manifest_path: Path) -> dict[str, str]:
+    metrics = json.loads(Path(small_baseline["metrics"]).read_text())
+    assert metrics["settings"] == dataclasses.asdict(SETTINGS)  # the fixture's settings
+    return small_baseline
 
 
 def _held_out(manifest_path: Path) -> pd.DataFrame:
@@ -104,6 +104,30 @@ def test_saved_model_loads_and_reproduces_the_predictions(
 
     assert len(merged) == len(written)
     np.testing.assert_allclose(merged["prediction"], merged["predicted_kwh"], rtol=1e-6)
+
+
+def test_the_saved_booster_predicts_what_the_spark_model_predicted_without_spark(
+    baseline: dict[str, str], manifest_path: Path
+) -> None:
+    """The report scores XGBoost as served from numpy arrays; early stopping's best
+    iteration must bound the trees there as it does in ``xgboost.spark``."""
+    import pyarrow.parquet as pq
+
+    from energy_forecast.baseline.xgb import predict_booster
+    from energy_forecast.training.dataset import decode_tabular
+    from energy_forecast.training.manifest import FeaturesManifest
+
+    manifest = FeaturesManifest.load(manifest_path)
+    table = pq.read_table(manifest.split_paths["test"], columns=[*KEY, "tabular_features"])
+
+    predicted = predict_booster(Path(baseline["model"]), decode_tabular(table, manifest.shape))
+
+    written = pd.read_parquet(baseline["predictions"])
+    mine = table.select(KEY).to_pandas().assign(booster=predicted)
+    merged = written.merge(mine, on=KEY, validate="one_to_one")
+    assert len(merged) == table.num_rows > 0
+    assert json.loads(Path(baseline["metrics"]).read_text())["best_iteration"] < 19
+    np.testing.assert_allclose(merged["booster"], merged["predicted_kwh"], rtol=1e-6)
 
 
 @pytest.mark.parametrize("empty", ["train", "val", "test"])

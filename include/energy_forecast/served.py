@@ -1,0 +1,134 @@
+"""The challenger's test RMSE as served, scored on the test split preprocessing wrote.
+
+A forecast for day D knows the actual temperatures of the days before D (they are in its
+sequence) but not D's own: that comes from the temperature forecast table, else from the
+household's mean temperature over the days before the test split. Serving therefore changes
+one input value per row, the target day's scaled temperature, which sits in ``static`` and
+again in the static tail of the tabular features. The written test rows with that value
+replaced are exactly what serving would feed the model, so no feature is built twice and no
+Spark job runs. (Rebuilding the test rows with every test day's temperature replaced, as
+this once did, also put proxy temperatures into later test days' sequences, where serving
+has the actual ones.)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from energy_forecast import columns as C
+from energy_forecast.temperature_forecasts import FORECAST_TEMPERATURE
+from energy_forecast.training.dataset import MODEL_COLUMNS, decode, decode_tabular
+from energy_forecast.training.manifest import FeaturesManifest
+
+#: Where the target day's scaled temperature sits in ``static``.
+TEMPERATURE_SLOT = C.STATIC_FEATURES.index(C.scaled(C.TEMPERATURE))
+_READ = (*MODEL_COLUMNS, C.TABULAR_FEATURES, C.HOUSEHOLD, C.DATE, C.TARGET_KWH)
+
+
+def household_mean_temperatures(validated: Path, before: date) -> dict[str, float]:
+    """Each household's mean temperature over its validated rows dated before ``before``:
+    the proxy a forecast uses when the table has no value. Two columns are read, and the
+    mean is taken in Arrow, so no Python object is made per row."""
+    table = pq.read_table(
+        validated, columns=[C.HOUSEHOLD, C.TEMPERATURE], filters=[(C.DATE, "<", before)]
+    )
+    means = table.group_by(C.HOUSEHOLD).aggregate([(C.TEMPERATURE, "mean")])
+    return dict(
+        zip(
+            means.column(C.HOUSEHOLD).to_pylist(),
+            means.column(f"{C.TEMPERATURE}_mean").to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def served_temperatures(
+    keys: pd.DataFrame,
+    actual: np.ndarray,
+    household_means: dict[str, float],
+    forecasts: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Per row of ``keys`` (household, date): the table's forecast, else the household's
+    mean, else (a household with no earlier day) the ``actual`` temperature: nothing better."""
+    served = keys[C.HOUSEHOLD].map(household_means).to_numpy(dtype=np.float64)
+    if forecasts is not None and len(forecasts):
+        dates = pd.to_datetime(keys[C.DATE]).dt.date
+        lookup = pd.DataFrame({C.HOUSEHOLD: keys[C.HOUSEHOLD].to_numpy(), C.DATE: dates})
+        table = lookup.merge(forecasts, on=[C.HOUSEHOLD, C.DATE], how="left")
+        from_table = table[FORECAST_TEMPERATURE].to_numpy(dtype=np.float64)
+        served = np.where(np.isnan(from_table), served, from_table)
+    return np.where(np.isnan(served), actual, served)
+
+
+def read_test_inputs(manifest: FeaturesManifest) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The written test split: its keys with the actual kWh, and its decoded model inputs
+    (``tabular`` holds XGBoost's)."""
+    table = pq.read_table(manifest.split_paths["test"], columns=list(_READ))
+    arrays = decode(table, manifest.shape)
+    arrays["tabular"] = decode_tabular(table, manifest.shape)
+    return table.select([C.HOUSEHOLD, C.DATE, C.TARGET_KWH]).to_pandas(), arrays
+
+
+def with_target_day_temperature(
+    arrays: dict[str, np.ndarray], manifest: FeaturesManifest, temperature_c: np.ndarray
+) -> dict[str, np.ndarray]:
+    """A copy of ``arrays`` whose target-day temperature is ``temperature_c`` (in °C,
+    scaled here with the training statistics), in ``static`` and in the tabular features."""
+    scale = manifest.scale_of(C.TEMPERATURE)
+    scaled = (np.asarray(temperature_c, dtype=np.float64) - scale.mean) / scale.std
+    static = arrays["static"].copy()
+    static[:, TEMPERATURE_SLOT] = scaled
+    tabular = arrays["tabular"].copy()
+    shape = manifest.shape
+    tabular[:, shape.sequence_length * shape.sequence_features + TEMPERATURE_SLOT] = scaled
+    return {**arrays, "static": static, "tabular": tabular}
+
+
+def actual_temperatures(arrays: dict[str, np.ndarray], manifest: FeaturesManifest) -> np.ndarray:
+    """The target day's temperature in °C, read back from the written (scaled) features."""
+    scale = manifest.scale_of(C.TEMPERATURE)
+    return arrays["static"][:, TEMPERATURE_SLOT].astype(np.float64) * scale.std + scale.mean
+
+
+def predict_kwh(
+    kind: str, model_dir: Path, manifest: FeaturesManifest, arrays: dict[str, np.ndarray]
+) -> np.ndarray:
+    """The saved model's predictions in kWh for decoded test inputs."""
+    if kind == "lstm":
+        from energy_forecast.training import artifacts
+        from energy_forecast.training.evaluate import predict_scaled, unscale
+
+        scaled = predict_scaled(artifacts.load_model(model_dir), arrays)
+        return unscale(scaled, manifest.target_scale.mean, manifest.target_scale.std)
+    if kind == "xgboost":
+        from energy_forecast.baseline.xgb import predict_booster
+
+        return predict_booster(model_dir, arrays["tabular"])
+    raise ValueError(f"no served scorer for model kind {kind!r}")
+
+
+def served_test_rmse(
+    kind: str,
+    model_dir: Path,
+    manifest: FeaturesManifest,
+    validated: Path,
+    forecasts: pd.DataFrame | None = None,
+) -> float:
+    """The model's test RMSE in kWh when each target day's temperature is the one a
+    forecast would have used."""
+    keys, arrays = read_test_inputs(manifest)
+    first_test_day = date.fromisoformat(min(manifest.split_dates["test"]))
+    served = served_temperatures(
+        keys,
+        actual_temperatures(arrays, manifest),
+        household_mean_temperatures(validated, first_test_day),
+        forecasts,
+    )
+    inputs = with_target_day_temperature(arrays, manifest, served)
+    errors = predict_kwh(kind, model_dir, manifest, inputs) - keys[C.TARGET_KWH].to_numpy()
+    return float(np.sqrt(np.mean(errors**2)))
