@@ -14,6 +14,9 @@ COPY include ./include
 # The CPU build of torch: the default PyPI wheel drags in several GB of CUDA libraries.
 RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu \
         -r requirements.txt -e .
+# Spark drivers map this class-data archive instead of loading every class from the jars
+# (seconds per driver start); it belongs to this JDK and these jars, so it is built here.
+RUN python -m energy_forecast.jvm_archive
 COPY dags ./dags
 COPY plugins ./plugins
 COPY bin ./bin

@@ -11,8 +11,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Then the Spark drivers' class-data archive (include/energy_forecast/jvm_archive.py): it
+# belongs to this JDK and these Spark jars, so it is built here, not shipped.
 $(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt -e .
+	$(BIN)/python -m energy_forecast.jvm_archive
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt $(CHROMIUM)

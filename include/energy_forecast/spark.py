@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from energy_forecast import jvm_archive
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -51,13 +53,20 @@ def log4j_config_url() -> str:
     return (resources.files("energy_forecast") / "log4j2.properties").as_uri()
 
 
-def driver_conf() -> dict[str, str]:
-    """Spark properties every driver of this project needs, resolved in this process."""
+def driver_conf(class_archive: bool = True) -> dict[str, str]:
+    """Spark properties every driver of this project needs, resolved in this process.
+
+    ``class_archive`` maps this machine's class-data archive into the driver JVM when it
+    has one (see :mod:`energy_forecast.jvm_archive`).
+    """
+    java_options = f"-Dlog4j2.configurationFile={log4j_config_url()}"
+    if class_archive and (archive := jvm_archive.java_options()):
+        java_options += f" {archive}"
     return {
         "spark.pyspark.python": python_for_workers(),
         "spark.pyspark.driver.python": sys.executable,
         "spark.ui.showConsoleProgress": "false",
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j_config_url()}",
+        "spark.driver.extraJavaOptions": java_options,
         "spark.sql.session.timeZone": "UTC",
         # toPandas/toArrow of predictions and keys: columnar transfer instead of pickled rows.
         "spark.sql.execution.arrow.pyspark.enabled": "true",

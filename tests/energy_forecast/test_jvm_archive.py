@@ -1,0 +1,46 @@
+"""Spark drivers map the machine's class-data archive when there is one, and only then."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from energy_forecast import jvm_archive
+from energy_forecast.spark import driver_conf
+
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+
+
+def test_without_an_archive_drivers_start_with_their_usual_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jvm_archive, "ARCHIVE", tmp_path / "absent.jsa")
+
+    assert jvm_archive.java_options() == ""
+    assert "SharedArchiveFile" not in driver_conf()[JAVA_OPTIONS]
+    assert "log4j2.configurationFile" in driver_conf()[JAVA_OPTIONS]
+
+
+def test_an_archive_is_mapped_into_every_driver_beside_the_log_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "spark-driver.jsa"
+    archive.write_bytes(b"built by make install")
+    monkeypatch.setattr(jvm_archive, "ARCHIVE", archive)
+
+    options = driver_conf()[JAVA_OPTIONS].split()
+
+    assert f"-XX:SharedArchiveFile={archive}" in options
+    assert any(option.startswith("-Dlog4j2.configurationFile=") for option in options)
+
+
+def test_building_an_archive_starts_from_no_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JVM cannot dump a new archive while it maps an old one."""
+    archive = tmp_path / "spark-driver.jsa"
+    archive.write_bytes(b"stale")
+    monkeypatch.setattr(jvm_archive, "ARCHIVE", archive)
+
+    assert "SharedArchiveFile" not in driver_conf(class_archive=False)[JAVA_OPTIONS]
