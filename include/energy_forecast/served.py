@@ -13,6 +13,8 @@ has the actual ones.)
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +24,13 @@ import pyarrow.parquet as pq
 
 from energy_forecast import columns as C
 from energy_forecast.temperature_forecasts import FORECAST_TEMPERATURE
-from energy_forecast.training.dataset import MODEL_COLUMNS, decode, decode_tabular
+from energy_forecast.training.dataset import (
+    MODEL_COLUMNS,
+    RowGroup,
+    decode,
+    decode_tabular,
+    read_row_group,
+)
 from energy_forecast.training.manifest import FeaturesManifest
 
 #: Where the target day's scaled temperature sits in ``static``.
@@ -65,10 +73,12 @@ def served_temperatures(
     return np.where(np.isnan(served), actual, served)
 
 
-def read_test_inputs(manifest: FeaturesManifest) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """The written test split: its keys with the actual kWh, and its decoded model inputs
-    (``tabular`` holds XGBoost's)."""
-    table = pq.read_table(manifest.split_paths["test"], columns=list(_READ))
+def read_inputs(
+    group: RowGroup, manifest: FeaturesManifest
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """One row group of a written split: its keys with the actual kWh, and its decoded
+    model inputs (``tabular`` holds XGBoost's)."""
+    table = read_row_group(group, _READ)
     arrays = decode(table, manifest.shape)
     arrays["tabular"] = decode_tabular(table, manifest.shape)
     return table.select([C.HOUSEHOLD, C.DATE, C.TARGET_KWH]).to_pandas(), arrays
@@ -95,20 +105,22 @@ def actual_temperatures(arrays: dict[str, np.ndarray], manifest: FeaturesManifes
     return arrays["static"][:, TEMPERATURE_SLOT].astype(np.float64) * scale.std + scale.mean
 
 
-def predict_kwh(
-    kind: str, model_dir: Path, manifest: FeaturesManifest, arrays: dict[str, np.ndarray]
-) -> np.ndarray:
-    """The saved model's predictions in kWh for decoded test inputs."""
+def predictor(
+    kind: str, model_dir: Path, manifest: FeaturesManifest
+) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    """The saved model, loaded once, as a function from decoded inputs to kWh."""
     if kind == "lstm":
         from energy_forecast.training import artifacts
         from energy_forecast.training.evaluate import predict_scaled, unscale
 
-        scaled = predict_scaled(artifacts.load_model(model_dir), arrays)
-        return unscale(scaled, manifest.target_scale.mean, manifest.target_scale.std)
+        model = artifacts.load_model(model_dir)
+        scale = manifest.target_scale
+        return lambda arrays: unscale(predict_scaled(model, arrays), scale.mean, scale.std)
     if kind == "xgboost":
-        from energy_forecast.baseline.xgb import predict_booster
+        from energy_forecast.baseline.xgb import booster_predictor
 
-        return predict_booster(model_dir, arrays["tabular"])
+        predict = booster_predictor(model_dir)
+        return lambda arrays: predict(arrays["tabular"])
     raise ValueError(f"no served scorer for model kind {kind!r}")
 
 
@@ -120,15 +132,15 @@ def served_test_rmse(
     forecasts: pd.DataFrame | None = None,
 ) -> float:
     """The model's test RMSE in kWh when each target day's temperature is the one a
-    forecast would have used."""
-    keys, arrays = read_test_inputs(manifest)
+    forecast would have used; one row group in memory at a time."""
     first_test_day = date.fromisoformat(min(manifest.split_dates["test"]))
-    served = served_temperatures(
-        keys,
-        actual_temperatures(arrays, manifest),
-        household_mean_temperatures(validated, first_test_day),
-        forecasts,
-    )
-    inputs = with_target_day_temperature(arrays, manifest, served)
-    errors = predict_kwh(kind, model_dir, manifest, inputs) - keys[C.TARGET_KWH].to_numpy()
-    return float(np.sqrt(np.mean(errors**2)))
+    means = household_mean_temperatures(validated, first_test_day)
+    predict = predictor(kind, model_dir, manifest)
+    squared_errors, rows = 0.0, 0
+    for group in manifest.row_groups("test"):
+        keys, arrays = read_inputs(group, manifest)
+        served = served_temperatures(keys, actual_temperatures(arrays, manifest), means, forecasts)
+        predicted = predict(with_target_day_temperature(arrays, manifest, served))
+        squared_errors += float(np.sum((predicted - keys[C.TARGET_KWH].to_numpy()) ** 2))
+        rows += len(keys)
+    return math.sqrt(squared_errors / rows)

@@ -41,6 +41,13 @@ def lstm_dir(manifest: FeaturesManifest, tmp_path_factory: pytest.TempPathFactor
     return folder
 
 
+def _test_inputs(manifest: FeaturesManifest) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Every row group of the written test split, concatenated."""
+    parts = [served.read_inputs(group, manifest) for group in manifest.row_groups("test")]
+    keys = pd.concat([k for k, _ in parts], ignore_index=True)
+    return keys, {name: np.concatenate([a[name] for _, a in parts]) for name in parts[0][1]}
+
+
 def _own_test_predictions(
     kind: str, manifest: FeaturesManifest, lstm_dir: Path, baseline: dict[str, str]
 ) -> pd.DataFrame:
@@ -65,13 +72,12 @@ def _model_dir(kind: str, lstm_dir: Path, baseline: dict[str, str]) -> Path:
 def test_with_the_actual_temperatures_served_scoring_gives_the_models_own_test_predictions(
     kind: str, manifest: FeaturesManifest, lstm_dir: Path, small_baseline: dict[str, str]
 ) -> None:
-    keys, arrays = served.read_test_inputs(manifest)
+    keys, arrays = _test_inputs(manifest)
     actual = served.actual_temperatures(arrays, manifest)
 
     inputs = served.with_target_day_temperature(arrays, manifest, actual)
-    predicted = served.predict_kwh(
-        kind, _model_dir(kind, lstm_dir, small_baseline), manifest, inputs
-    )
+    predict = served.predictor(kind, _model_dir(kind, lstm_dir, small_baseline), manifest)
+    predicted = predict(inputs)
 
     own = _own_test_predictions(kind, manifest, lstm_dir, small_baseline)
     merged = own.merge(keys.assign(served=predicted), on=KEY, validate="one_to_one")
@@ -83,7 +89,7 @@ def test_with_the_actual_temperatures_served_scoring_gives_the_models_own_test_p
 def test_only_the_target_days_temperature_changes_in_static_and_tabular_inputs(
     manifest: FeaturesManifest,
 ) -> None:
-    _, arrays = served.read_test_inputs(manifest)
+    _, arrays = _test_inputs(manifest)
     rows = len(arrays["target"])
     shape = manifest.shape
     scale = manifest.scale_of("avg_temperature_c")

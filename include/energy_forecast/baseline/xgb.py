@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -164,12 +165,20 @@ def run_baseline(
     }
 
 
-def predict_booster(model_dir: Path, features: np.ndarray) -> np.ndarray:
-    """kWh predictions of the booster saved in ``model_dir`` for rows of tabular features,
-    with the trees up to its early-stopping best iteration, as ``xgboost.spark`` predicts."""
+def booster_predictor(model_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """The booster saved in ``model_dir``, loaded once, as a function from rows of tabular
+    features to kWh: the trees up to its early-stopping best iteration, as ``xgboost.spark``
+    predicts."""
     import xgboost
 
     booster = xgboost.Booster(model_file=str(Path(model_dir) / BOOSTER_FILE))
     best = booster.attr("best_iteration")
     rounds = (0, int(best) + 1) if best is not None else (0, 0)
-    return booster.inplace_predict(features, iteration_range=rounds).astype(np.float64)
+    return lambda features: booster.inplace_predict(features, iteration_range=rounds).astype(
+        np.float64
+    )
+
+
+def predict_booster(model_dir: Path, features: np.ndarray) -> np.ndarray:
+    """kWh predictions of the booster saved in ``model_dir``; see :func:`booster_predictor`."""
+    return booster_predictor(model_dir)(features)
