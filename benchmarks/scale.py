@@ -164,17 +164,24 @@ def main() -> None:
             if factor >= 100:
                 conf.update(_BOUNDED)
             run = run_dag(csv, folder, conf)
-            results[f"x{factor}"] = {"rows": 90_000 * factor, "conf": conf, **run}
+            results[f"x{factor}"] = {
+                "rows": 90_000 * factor,
+                "measured_at": datetime.now().isoformat(timespec="seconds"),
+                "conf": conf,
+                **run,
+            }
             print(json.dumps({f"x{factor}": results[f"x{factor}"]}, indent=2), flush=True)
 
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    # Factors not run this time keep their earlier runs, each with its own date.
+    earlier = existing.get("scale", {}).get("runs", {})
     existing["scale"] = {
         "measured_at": datetime.now().isoformat(timespec="seconds"),
         "machine": {
             "cpus": os.cpu_count(),
             "memory_gb": round(psutil.virtual_memory().total / 2**30),
         },
-        "runs": results,
+        "runs": {**earlier, **results},
     }
     RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
     print(markdown_table(results))
