@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,3 +41,22 @@ def validated_frame(
             if (h, d) not in missing
         ]
     )
+
+
+def save_untrained_lstm(shape: Any, folder: Path) -> Any:
+    """A tiny untrained LSTM (hidden sizes 4, seed 0) for a ``FeatureShape``, saved in
+    ``folder``: scoring tests need a model whose inputs fit, not a good one."""
+    from energy_forecast.training import artifacts
+    from energy_forecast.training.model import LSTMConfig, build_model
+
+    config = LSTMConfig(
+        sequence_length=shape.sequence_length,
+        sequence_features=shape.sequence_features,
+        static_features=shape.static_features,
+        lstm_hidden_size=4,
+        static_hidden_size=4,
+        head_hidden_size=4,
+    )
+    model = build_model(config, seed=0)
+    artifacts.save_model(model.state_dict(), config, folder)
+    return model

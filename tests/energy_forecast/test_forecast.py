@@ -128,20 +128,11 @@ def test_forecast_next_day_with_an_xgboost_champion_writes_one_forecast_per_hous
 def test_forecast_next_day_with_an_lstm_champion_writes_one_forecast_per_household(
     spark, run: dict[str, Any]
 ) -> None:
-    from energy_forecast.training import artifacts
-    from energy_forecast.training.model import LSTMConfig, build_model
+    from energy_forecast.training.manifest import FeaturesManifest
+    from tests.builders import save_untrained_lstm
 
-    manifest = run["manifest"]
-    config = LSTMConfig(
-        sequence_length=manifest["sequence_length"],
-        sequence_features=len(manifest["sequence_features"]),
-        static_features=len(manifest["static_features"]),
-        lstm_hidden_size=4,
-        static_hidden_size=4,
-        head_hidden_size=4,
-    )
     model_dir = run["root"] / "lstm"
-    artifacts.save_model(build_model(config, seed=0).state_dict(), config, model_dir)
+    save_untrained_lstm(FeaturesManifest.load(run["manifest_path"]).shape, model_dir)
 
     path = _forecast(spark, run, "lstm", model_dir, run["root"] / "lstm_out" / "forecasts.parquet")
 

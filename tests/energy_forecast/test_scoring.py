@@ -17,24 +17,14 @@ def test_scoring_the_test_rows_reproduces_the_predictions_on_the_written_feature
     from pyspark.sql import functions as F
 
     from energy_forecast.scoring import SavedModel, score
-    from energy_forecast.training import artifacts
     from energy_forecast.training.dataset import list_row_groups
     from energy_forecast.training.evaluate import predict_split
     from energy_forecast.training.manifest import FeaturesManifest
-    from energy_forecast.training.model import LSTMConfig, build_model
+    from tests.builders import save_untrained_lstm
 
     manifest = FeaturesManifest.load(small_features["manifest_path"])
     shape = manifest.shape
-    config = LSTMConfig(
-        sequence_length=shape.sequence_length,
-        sequence_features=shape.sequence_features,
-        static_features=shape.static_features,
-        lstm_hidden_size=4,
-        static_hidden_size=4,
-        head_hidden_size=4,
-    )
-    model = build_model(config, seed=0)
-    artifacts.save_model(model.state_dict(), config, tmp_path)
+    model = save_untrained_lstm(shape, tmp_path)
     history = spark.read.parquet(str(small_features["validated"]))
     test_dates = manifest.split_dates["test"]
     test_rows = history.filter(F.col("date").cast("string").isin(test_dates))

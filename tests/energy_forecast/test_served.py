@@ -24,20 +24,10 @@ def manifest(small_features: dict) -> FeaturesManifest:
 
 @pytest.fixture(scope="module")
 def lstm_dir(manifest: FeaturesManifest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from energy_forecast.training import artifacts
-    from energy_forecast.training.model import LSTMConfig, build_model
+    from tests.builders import save_untrained_lstm
 
-    shape = manifest.shape
-    config = LSTMConfig(
-        sequence_length=shape.sequence_length,
-        sequence_features=shape.sequence_features,
-        static_features=shape.static_features,
-        lstm_hidden_size=4,
-        static_hidden_size=4,
-        head_hidden_size=4,
-    )
     folder = tmp_path_factory.mktemp("lstm")
-    artifacts.save_model(build_model(config, seed=0).state_dict(), config, folder)
+    save_untrained_lstm(manifest.shape, folder)
     return folder
 
 
