@@ -38,9 +38,11 @@ def _wait_for(condition, timeout_s: float = 60) -> None:
 
 
 def _status() -> dict:
+    """The master's JSON status, or {} while it starts: not listening yet, or its web UI
+    already serving pages (HTML at /json/) before the JSON endpoint is attached."""
     try:
         return httpx.get(f"http://127.0.0.1:{PORTS.spark_master_ui}/json/", timeout=2).json()
-    except httpx.HTTPError:
+    except (httpx.HTTPError, ValueError):
         return {}
 
 
