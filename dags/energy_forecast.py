@@ -8,7 +8,8 @@ Consumption* data set. Each task hands the next one **paths**, never data:
    validated, bad rows quarantined with a reason, counts in a manifest.
 2. **preprocess**: a Spark application (`spark-submit`, master from the `spark_default`
    connection) fits scaler + per-household day sequencer on the training days only and
-   writes the fitted `PipelineModel` and Parquet features per split.
+   writes the fitted `PipelineModel`, Parquet features per split and the features of each
+   household's next day, which the forecasts are made from.
 3. **check_features**: reads the Spark application's manifest, checks every row landed in a
    split, and returns the feature paths.
 4. **train**: a hybrid LSTM trained with PyTorch DDP launched by Spark's `TorchDistributor`,
@@ -122,14 +123,12 @@ def energy_forecast():
 
     @task(outlets=[CHAMPION], execution_timeout=TASK_TIMEOUTS["publish"])
     def publish(raw, features, lstm, xgboost, comparison) -> dict[str, str]:
-        from energy_forecast.orchestration import spark_connection
         from energy_forecast.stages import publish_stage
 
         context = get_current_context()
         published = publish_stage(
-            context["run_id"], context["params"], raw, features, lstm, xgboost, comparison,
-            spark_connection(),
-        )  # fmt: skip
+            context["run_id"], context["params"], raw, features, lstm, xgboost, comparison
+        )
         if published is None:  # the gate kept the champion: no Asset event
             raise AirflowSkipException(f"champion kept: {comparison['gate_reason']}")
         context["outlet_events"][CHAMPION].extra = published

@@ -50,6 +50,10 @@ TARGET_KWH = ENERGY  # the same target in kWh, for evaluation
 SPLIT = "split"
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
+#: The rows next-day forecasts are made from: one per household, the day after its last row.
+#: Preprocessing writes their features beside the splits; they have no target.
+NEXT_DAY = "next_day"
+LAST_OBSERVED_DATE = "last_observed_date"
 
 
 def scaled(column: str) -> str:

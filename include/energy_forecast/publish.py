@@ -28,14 +28,14 @@ def publish_champion(
     model_files: list[Path],
     pipeline_model: Path,
     report_dir: Path,
-    write_forecasts: Callable[[Path, Path, Path], Path],
+    write_forecasts: Callable[[Path, Path], Path],
     metadata: dict[str, Any],
 ) -> Version:
     """Register ``champion`` as the new current version.
 
     ``model_files`` are the model's files (copied into ``model/``) or its one folder (copied
-    as ``model/``). ``write_forecasts(model_dir, pipeline_model, path)`` writes the forecasts
-    with the version's own copies, so they come from exactly what is published.
+    as ``model/``). ``write_forecasts(model_dir, path)`` writes the forecasts with
+    the version's own copy of the model, so they come from exactly what is published.
     """
     missing = [str(p) for p in [*model_files, pipeline_model, report_dir] if not p.exists()]
     if missing:
@@ -51,7 +51,7 @@ def publish_champion(
                 shutil.copy2(path, model_dir / path.name)
         shutil.copytree(pipeline_model, version / PIPELINE_MODEL_FOLDER)
         shutil.copytree(report_dir, version / REPORT_FOLDER)
-        write_forecasts(model_dir, version / PIPELINE_MODEL_FOLDER, version / FORECASTS_FILE)
+        write_forecasts(model_dir, version / FORECASTS_FILE)
         return {"champion": champion, **metadata}
 
     return registry.register(build)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from energy_forecast import columns as C
@@ -64,24 +65,36 @@ def served_temperatures(
     """Per row of ``keys`` (household, date): the table's forecast, else the household's
     mean, else (a household with no earlier day) the ``actual`` temperature: nothing better."""
     served = keys[C.HOUSEHOLD].map(household_means).to_numpy(dtype=np.float64)
-    if forecasts is not None and len(forecasts):
-        dates = pd.to_datetime(keys[C.DATE]).dt.date
-        lookup = pd.DataFrame({C.HOUSEHOLD: keys[C.HOUSEHOLD].to_numpy(), C.DATE: dates})
-        table = lookup.merge(forecasts, on=[C.HOUSEHOLD, C.DATE], how="left")
-        from_table = table[FORECAST_TEMPERATURE].to_numpy(dtype=np.float64)
-        served = np.where(np.isnan(from_table), served, from_table)
+    from_table = table_temperatures(keys, forecasts)
+    served = np.where(np.isnan(from_table), served, from_table)
     return np.where(np.isnan(served), actual, served)
+
+
+def table_temperatures(keys: pd.DataFrame, forecasts: pd.DataFrame | None) -> np.ndarray:
+    """Per row of ``keys`` (household, date): the forecast table's temperature, or NaN."""
+    if forecasts is None or not len(forecasts):
+        return np.full(len(keys), np.nan)
+    dates = pd.to_datetime(keys[C.DATE]).dt.date
+    lookup = pd.DataFrame({C.HOUSEHOLD: keys[C.HOUSEHOLD].to_numpy(), C.DATE: dates})
+    table = lookup.merge(forecasts, on=[C.HOUSEHOLD, C.DATE], how="left")
+    return table[FORECAST_TEMPERATURE].to_numpy(dtype=np.float64)
+
+
+def model_inputs(table: pa.Table, manifest: FeaturesManifest) -> dict[str, np.ndarray]:
+    """Decoded inputs of every model from written feature rows (``tabular`` is XGBoost's)."""
+    arrays = decode(table, manifest.shape)
+    arrays["tabular"] = decode_tabular(table, manifest.shape)
+    return arrays
 
 
 def read_inputs(
     group: RowGroup, manifest: FeaturesManifest
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """One row group of a written split: its keys with the actual kWh, and its decoded
-    model inputs (``tabular`` holds XGBoost's)."""
+    model inputs."""
     table = read_row_group(group, _READ)
-    arrays = decode(table, manifest.shape)
-    arrays["tabular"] = decode_tabular(table, manifest.shape)
-    return table.select([C.HOUSEHOLD, C.DATE, C.TARGET_KWH]).to_pandas(), arrays
+    keys = table.select([C.HOUSEHOLD, C.DATE, C.TARGET_KWH]).to_pandas()
+    return keys, model_inputs(table, manifest)
 
 
 def with_target_day_temperature(

@@ -25,7 +25,6 @@ from energy_forecast.promotion import (
 from energy_forecast.registry import Registry
 from energy_forecast.report.compare import Comparison
 from energy_forecast.report.render import ReportSection
-from energy_forecast.scoring import SavedModel
 from energy_forecast.settings import IngestSettings, PublishSettings, SparkSettings
 from energy_forecast.spark import SparkConnection
 
@@ -242,7 +241,6 @@ def publish_stage(
     lstm: Mapping[str, str],
     xgboost: Mapping[str, str],
     report: Mapping[str, str],
-    spark_connection: SparkConnection,
 ) -> dict[str, str] | None:
     """Register the challenger as the new champion when the gate said so; None otherwise.
 
@@ -251,7 +249,7 @@ def publish_stage(
     """
     from energy_forecast.forecast import forecast_next_day
     from energy_forecast.publish import FORECASTS_FILE, publish_champion
-    from energy_forecast.spark import get_session
+    from energy_forecast.training.manifest import FeaturesManifest
 
     if report["promote"] != "true":
         log.info("keeping the champion: %s", report["gate_reason"])
@@ -271,19 +269,15 @@ def publish_stage(
     settings = PublishSettings.from_params(params)
     facts = run_facts(run_id, params, raw)
     metrics = json.loads(Path(report["metrics"]).read_text())
-    resources = SparkSettings.from_params(params).resources(spark_connection.extras)
 
-    def write_forecasts(model: Path, pipeline_model: Path, path: Path) -> Path:
-        spark = get_session(
-            "energy-forecast-publish", master=spark_connection.master, conf=resources.conf()
-        )
+    def write_forecasts(model: Path, path: Path) -> Path:
         return forecast_next_day(
-            spark,
-            SavedModel(champion, model, pipeline_model),
-            Path(raw["validated"]),
+            champion,
+            model,
+            FeaturesManifest.load(Path(features["manifest"])),
             path,
             settings.stale_after_days,
-            _temperature_path(settings),
+            _temperature_forecasts(settings),
         )
 
     with relay_output(_CHILD_OUTPUT):

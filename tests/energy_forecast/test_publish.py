@@ -32,7 +32,7 @@ def _artifacts(root: Path, tag: str) -> dict[str, Path]:
     }
 
 
-def _write_forecasts(model: Path, pipeline_model: Path, path: Path) -> Path:
+def _write_forecasts(model: Path, path: Path) -> Path:
     tag = (model / "model.pt").read_text() if (model / "model.pt").exists() else "folder"
     pd.DataFrame({"household_id": ["H00000"], "model": [tag]}).to_parquet(path, index=False)
     return path
@@ -80,7 +80,7 @@ def test_when_writing_forecasts_fails_the_previous_champion_stays_current(tmp_pa
     registry = Registry(tmp_path / "artifacts")
     _publish(tmp_path, registry, "run-1")
 
-    def broken(model: Path, pipeline_model: Path, path: Path) -> Path:
+    def broken(model: Path, path: Path) -> Path:
         raise RuntimeError("spark died")
 
     with pytest.raises(RuntimeError, match="spark died"):

@@ -15,12 +15,15 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from energy_forecast import columns as C
 from energy_forecast.atomic import replace_dir, temporary_sibling
+from energy_forecast.features.next_day import next_day_rows
 from energy_forecast.settings import FeatureSettings
 
 if TYPE_CHECKING:
@@ -134,6 +137,30 @@ def write_split(
     )
 
 
+#: Beside the model columns, what a next-day row tells the forecast it becomes.
+NEXT_DAY_COLUMNS: tuple[str, ...] = (C.LAST_OBSERVED_DATE, C.TEMPERATURE)
+
+
+def write_next_day(features: DataFrame, path: Path) -> int:
+    """Write the next-day rows' features (one per household, so one file) and count them."""
+    import pyarrow.parquet as pq
+    from pyspark.sql import functions as F
+
+    from energy_forecast.features.pipeline import OUTPUT_COLUMNS
+
+    rows = features.filter(F.col(C.SPLIT) == C.NEXT_DAY).select(*OUTPUT_COLUMNS, *NEXT_DAY_COLUMNS)
+    rows.coalesce(1).write.mode("overwrite").parquet(str(path))
+    return sum(pq.ParquetFile(file).metadata.num_rows for file in _parquet_files(path))
+
+
+def _in_background(work: Callable[[], None]) -> Future[None]:
+    """Run ``work`` on a thread of its own (Spark runs jobs from several threads at once)."""
+    executor = ThreadPoolExecutor(max_workers=1)
+    future = executor.submit(work)
+    executor.shutdown(wait=False)
+    return future
+
+
 def _parquet_files(path: Path) -> list[Path]:
     return sorted(path.glob("part-*.parquet"))
 
@@ -161,7 +188,8 @@ def run_preprocess(
     started = time.perf_counter()
     if not validated.exists():
         raise FileNotFoundError(f"validated data {validated} does not exist")
-    rows, split_dates, split_rows = _with_split(spark.read.parquet(str(validated)), settings)
+    history = spark.read.parquet(str(validated))
+    rows, split_dates, split_rows = _with_split(history, settings)
     input_rows = sum(split_rows.values())
 
     fit_started = time.perf_counter()
@@ -169,14 +197,21 @@ def run_preprocess(
     fit_seconds = time.perf_counter() - fit_started
 
     transform_started = time.perf_counter()
-    features = model.transform(rows).select(*OUTPUT_COLUMNS).persist()
     staged = temporary_sibling(output_dir)
-    model.write().save(str(staged / PIPELINE_MODEL_NAME))
-    row_bytes = estimated_row_bytes(features, input_rows)
+    # Saving writes each stage's metadata as a small Spark job; they run beside the splits'
+    # writes instead of before them.
+    saving = _in_background(lambda: model.write().save(str(staged / PIPELINE_MODEL_NAME)))
+    next_day = next_day_rows(history).withColumn(C.SPLIT, F.lit(C.NEXT_DAY))
+    features = (
+        model.transform(rows.unionByName(next_day, allowMissingColumns=True))
+        .select(*OUTPUT_COLUMNS, *NEXT_DAY_COLUMNS)
+        .persist()
+    )
+    row_bytes = estimated_row_bytes(features.select(*OUTPUT_COLUMNS), input_rows)
     row_groups, files = {}, {}
     for name in C.SPLITS:
         write_split(
-            features.filter(F.col(C.SPLIT) == name),
+            features.filter(F.col(C.SPLIT) == name).select(*OUTPUT_COLUMNS),
             staged / name,
             split_rows[name],
             settings.rows_per_row_group,
@@ -190,7 +225,9 @@ def run_preprocess(
                 f"{split_rows[name]} rows on the {name} dates"
             )
         files[name] = len(_parquet_files(staged / name))
+    next_day_households = write_next_day(features, staged / C.NEXT_DAY)
     features.unpersist()
+    saving.result()
     transform_seconds = time.perf_counter() - transform_started
 
     manifest = {
@@ -215,6 +252,7 @@ def run_preprocess(
             }
             for name in C.SPLITS
         },
+        C.NEXT_DAY: {"path": str(output_dir / C.NEXT_DAY), "rows": next_day_households},
         "settings": {
             "sequence_length": settings.sequence_length,
             "test_days": settings.test_days,

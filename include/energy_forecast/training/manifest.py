@@ -75,6 +75,8 @@ class FeaturesManifest:
     pipeline_model: Path | None = None
     #: The fitted scaler's ``{column: {"mean", "std"}}``, for every scaled input.
     scaler: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The next-day rows' features, which forecasts are made from (absent before they were).
+    next_day_path: Path | None = None
 
     @property
     def shape(self) -> FeatureShape:
@@ -122,6 +124,7 @@ class FeaturesManifest:
             split_dates={name: list(splits[name].get("dates", [])) for name in C.SPLITS},
             pipeline_model=path.parent / raw["pipeline_model"] if "pipeline_model" in raw else None,
             scaler=dict(raw["scaler"]),
+            next_day_path=path.parent / raw[C.NEXT_DAY]["path"] if C.NEXT_DAY in raw else None,
         )
         if manifest.sequence_length < 1 or not manifest.sequence_features:
             raise ManifestError(f"features manifest {path} describes an empty sequence")

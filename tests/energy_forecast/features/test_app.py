@@ -51,6 +51,17 @@ def test_every_input_row_lands_in_exactly_one_split(spark, tmp_path):
     assert manifest["splits"]["test"]["dates"] == ["2025-04-06"]
 
 
+def test_one_next_day_row_per_household_is_written_beside_the_splits(spark, tmp_path):
+    manifest = _run(spark, tmp_path)
+
+    next_day = pd.read_parquet(manifest["next_day"]["path"])
+    assert manifest["next_day"]["rows"] == len(next_day) == 6
+    assert set(next_day["split"]) == {"next_day"} and next_day["energy_kwh"].isna().all()
+    assert set(next_day["date"].astype(str)) == {"2025-04-07"}
+    for split in manifest["splits"].values():
+        assert "next_day" not in set(pd.read_parquet(split["path"], columns=["split"])["split"])
+
+
 def test_manifest_on_disk_matches_the_returned_one(spark, tmp_path):
     manifest = _run(spark, tmp_path)
 
