@@ -78,8 +78,8 @@ def rmse_kwh(predictions: pd.DataFrame, actual: pd.DataFrame) -> float:
 
 
 def _predict_lstm(features: Any, model_dir: Path, scale: dict[str, float]) -> pd.DataFrame:
+    from energy_forecast.feature_arrays import FeatureShape, decode
     from energy_forecast.training import artifacts
-    from energy_forecast.training.dataset import FeatureShape, decode
     from energy_forecast.training.evaluate import predict_scaled, unscale
 
     model = artifacts.load_model(model_dir)
@@ -97,7 +97,7 @@ def _predict_xgboost(features: Any, model_dir: Path, sequence_length: int) -> pd
     from pyspark.sql import functions as F
 
     from energy_forecast.baseline.xgb import BOOSTER_FILE, predict_booster
-    from energy_forecast.training.dataset import FeatureShape, decode_tabular
+    from energy_forecast.feature_arrays import FeatureShape, decode_tabular
 
     rows = features.select(C.HOUSEHOLD, C.DATE, C.TABULAR_FEATURES)
     if (model_dir / BOOSTER_FILE).is_file():

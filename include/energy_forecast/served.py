@@ -24,14 +24,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from energy_forecast import columns as C
-from energy_forecast.temperature_forecasts import FORECAST_TEMPERATURE
-from energy_forecast.training.dataset import (
+from energy_forecast.feature_arrays import (
     MODEL_COLUMNS,
     RowGroup,
     decode,
     decode_tabular,
     read_row_group,
 )
+from energy_forecast.temperature_forecasts import FORECAST_TEMPERATURE
 from energy_forecast.training.manifest import FeaturesManifest
 
 #: Where the target day's scaled temperature sits in ``static``.

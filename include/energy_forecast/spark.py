@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -105,3 +106,13 @@ def get_session(
         # Also under spark-submit, where the master came from the command line.
         spark.conf.set("spark.sql.shuffle.partitions", _LOCAL_SHUFFLE_PARTITIONS)
     return spark
+
+
+def in_background(work: Callable[[], None]) -> Future[None]:
+    """Run ``work`` on a thread of its own. Spark runs jobs submitted from several threads
+    at once, so a step made of small jobs (saving a model's metadata) can overlap the next
+    step instead of preceding it; ``result()`` on the future waits and re-raises."""
+    executor = ThreadPoolExecutor(max_workers=1)
+    future = executor.submit(work)
+    executor.shutdown(wait=False)
+    return future

@@ -16,8 +16,8 @@ def test_scoring_the_test_rows_reproduces_the_predictions_on_the_written_feature
     here); a window cut one day short would change the sequences and so the predictions."""
     from pyspark.sql import functions as F
 
+    from energy_forecast.feature_arrays import list_row_groups
     from energy_forecast.scoring import SavedModel, score
-    from energy_forecast.training.dataset import list_row_groups
     from energy_forecast.training.evaluate import predict_split
     from energy_forecast.training.manifest import FeaturesManifest
     from tests.builders import save_untrained_lstm

@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from energy_forecast import columns as C
+from energy_forecast.feature_arrays import decode_tabular, read_row_group
 from energy_forecast.metrics import metrics_by_split, write_json, write_predictions
 from energy_forecast.settings import BaselineSettings, SparkResources
+from energy_forecast.training.manifest import FeaturesManifest
 
 if TYPE_CHECKING:
+    import xgboost
     from pyspark.sql import SparkSession
+    from xgboost.spark import SparkXGBRegressorModel
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,8 @@ MODEL_NAME = "xgboost"
 BOOSTER_FILE = "booster.ubj"
 _IS_VALIDATION = "is_validation"
 _PREDICTION = "prediction"
+#: What a prediction reads from a split; the features last.
+_PREDICTION_INPUTS = (C.HOUSEHOLD, C.DATE, C.SPLIT, C.TARGET_KWH, C.TABULAR_FEATURES)
 
 
 def build_regressor(settings: BaselineSettings, num_workers: int):
@@ -101,7 +108,7 @@ def run_baseline(
     """
     from pyspark.sql import functions as F
 
-    from energy_forecast.spark import get_session
+    from energy_forecast.spark import get_session, in_background
 
     manifest = json.loads(Path(features_manifest).read_text())
     splits = manifest["splits"]
@@ -127,20 +134,12 @@ def run_baseline(
 
     output_dir.mkdir(parents=True, exist_ok=True)
     model_path = output_dir / "model"
-    model.write().overwrite().save(str(model_path))
-    booster.save_model(str(model_path / BOOSTER_FILE))
-
-    predictions = (
-        model.transform(read["val"].unionByName(read["test"]))
-        .select(
-            C.HOUSEHOLD,
-            C.DATE,
-            C.SPLIT,
-            F.col(C.TARGET_KWH).alias("actual_kwh"),
-            F.col(_PREDICTION).cast("double").alias("predicted_kwh"),
-        )
-        .toPandas()
-    )
+    # Spark writes the model's metadata in small jobs while this process predicts val and
+    # test with a copy of the booster: no Python worker starts for a prediction UDF.
+    saving = in_background(lambda: _save(model, booster, model_path))
+    manifest = FeaturesManifest.load(features_manifest)
+    predictions = predict_splits(booster.copy(), manifest, ("val", "test"))
+    saving.result()
     predictions_path = write_predictions(predictions, output_dir / "predictions.parquet")
     metrics = {
         "model": MODEL_NAME,
@@ -165,13 +164,38 @@ def run_baseline(
     }
 
 
+def _save(model: SparkXGBRegressorModel, booster: xgboost.Booster, model_path: Path) -> None:
+    """``xgboost.spark``'s model folder, with the booster in XGBoost's own format inside."""
+    model.write().overwrite().save(str(model_path))
+    booster.save_model(str(model_path / BOOSTER_FILE))
+
+
+def predict_splits(
+    booster: xgboost.Booster, manifest: FeaturesManifest, splits: tuple[str, ...]
+) -> pd.DataFrame:
+    """Keys, actual and predicted kWh of every row of ``splits``, a row group at a time."""
+    predict = _predictor(booster)
+    frames = []
+    for split in splits:
+        for group in manifest.row_groups(split):
+            table = read_row_group(group, _PREDICTION_INPUTS)
+            frame = table.select(_PREDICTION_INPUTS[:-1]).to_pandas()
+            frame["predicted_kwh"] = predict(decode_tabular(table, manifest.shape))
+            frames.append(frame.rename(columns={C.TARGET_KWH: "actual_kwh"}))
+    return pd.concat(frames, ignore_index=True)
+
+
 def booster_predictor(model_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
     """The booster saved in ``model_dir``, loaded once, as a function from rows of tabular
-    features to kWh: the trees up to its early-stopping best iteration, as ``xgboost.spark``
-    predicts."""
+    features to kWh; see :func:`_predictor`."""
     import xgboost
 
-    booster = xgboost.Booster(model_file=str(Path(model_dir) / BOOSTER_FILE))
+    return _predictor(xgboost.Booster(model_file=str(Path(model_dir) / BOOSTER_FILE)))
+
+
+def _predictor(booster: xgboost.Booster) -> Callable[[np.ndarray], np.ndarray]:
+    """kWh from rows of tabular features: the trees up to the booster's early-stopping best
+    iteration, as ``xgboost.spark`` predicts."""
     best = booster.attr("best_iteration")
     rounds = (0, int(best) + 1) if best is not None else (0, 0)
     return lambda features: booster.inplace_predict(features, iteration_range=rounds).astype(

@@ -15,8 +15,6 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +23,7 @@ from energy_forecast import columns as C
 from energy_forecast.atomic import replace_dir, temporary_sibling
 from energy_forecast.features.next_day import next_day_rows
 from energy_forecast.settings import FeatureSettings
+from energy_forecast.spark import in_background
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -153,14 +152,6 @@ def write_next_day(features: DataFrame, path: Path) -> int:
     return sum(pq.ParquetFile(file).metadata.num_rows for file in _parquet_files(path))
 
 
-def _in_background(work: Callable[[], None]) -> Future[None]:
-    """Run ``work`` on a thread of its own (Spark runs jobs from several threads at once)."""
-    executor = ThreadPoolExecutor(max_workers=1)
-    future = executor.submit(work)
-    executor.shutdown(wait=False)
-    return future
-
-
 def _parquet_files(path: Path) -> list[Path]:
     return sorted(path.glob("part-*.parquet"))
 
@@ -200,7 +191,7 @@ def run_preprocess(
     staged = temporary_sibling(output_dir)
     # Saving writes each stage's metadata as a small Spark job; they run beside the splits'
     # writes instead of before them.
-    saving = _in_background(lambda: model.write().save(str(staged / PIPELINE_MODEL_NAME)))
+    saving = in_background(lambda: model.write().save(str(staged / PIPELINE_MODEL_NAME)))
     next_day = next_day_rows(history).withColumn(C.SPLIT, F.lit(C.NEXT_DAY))
     features = (
         model.transform(rows.unionByName(next_day, allowMissingColumns=True))

@@ -18,38 +18,21 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from energy_forecast import columns as C
+from energy_forecast.feature_arrays import (
+    MODEL_COLUMNS,
+    FeatureShape,
+    RowGroup,
+    decode,
+    read_row_group,
+)
 
 log = logging.getLogger(__name__)
-
-#: What the model reads from every row.
-MODEL_COLUMNS: tuple[str, ...] = (C.SEQUENCE, C.MASK, C.STATIC, C.TARGET)
-
-
-class RowGroup(NamedTuple):
-    """One row group of one Parquet file: the unit of sharding."""
-
-    path: str
-    index: int
-    rows: int
-
-
-class FeatureShape(NamedTuple):
-    """Shape every row's arrays must have; a mismatch is a preprocessing bug."""
-
-    sequence_length: int
-    sequence_features: int
-    static_features: int
 
 
 class Batch(NamedTuple):
@@ -62,24 +45,6 @@ class Batch(NamedTuple):
 
     def to(self, device: torch.device) -> Batch:
         return Batch(*(t.to(device, non_blocking=True) for t in self))
-
-
-def list_row_groups(folder: Path) -> list[RowGroup]:
-    """Non-empty row groups of the Parquet files in ``folder``, in file order.
-
-    Hidden files and Spark's ``_SUCCESS``-style markers (``.`` or ``_`` prefix) are skipped.
-    """
-    files = sorted(
-        p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith((".", "_"))
-    )
-    groups = []
-    for file in files:
-        metadata = pq.ParquetFile(file).metadata
-        for index in range(metadata.num_row_groups):
-            rows = metadata.row_group(index).num_rows
-            if rows > 0:
-                groups.append(RowGroup(str(file), index, rows))
-    return groups
 
 
 def assign_row_groups(
@@ -151,50 +116,6 @@ def check_shardable(row_groups: int, world_size: int, num_workers: int) -> None:
             "smaller row groups (FeatureSettings.rows_per_row_group) or use fewer processes "
             "or loader workers"
         )
-
-
-def read_row_group(group: RowGroup, columns: Sequence[str]) -> pa.Table:
-    """Only ``columns`` of one row group."""
-    return pq.ParquetFile(group.path).read_row_group(group.index, columns=list(columns))
-
-
-def decode(table: pa.Table, shape: FeatureShape) -> dict[str, np.ndarray]:
-    """Model arrays (float32) from a table holding :data:`MODEL_COLUMNS`."""
-    rows = table.num_rows
-    sequence = _fixed_lists(table.column(C.SEQUENCE), shape.sequence_length, C.SEQUENCE)
-    sequence = _fixed_lists(sequence, shape.sequence_features, C.SEQUENCE)
-    return {
-        "sequence": _values(sequence).reshape(rows, shape.sequence_length, shape.sequence_features),
-        "mask": _values(_fixed_lists(table.column(C.MASK), shape.sequence_length, C.MASK)).reshape(
-            rows, shape.sequence_length
-        ),
-        "static": _values(
-            _fixed_lists(table.column(C.STATIC), shape.static_features, C.STATIC)
-        ).reshape(rows, shape.static_features),
-        "target": _values(table.column(C.TARGET).combine_chunks()),
-    }
-
-
-def decode_tabular(table: pa.Table, shape: FeatureShape) -> np.ndarray:
-    """XGBoost's inputs (float32, ``[rows, lags + static]``) from ``tabular_features``."""
-    width = shape.sequence_length * shape.sequence_features + shape.static_features
-    values = _fixed_lists(table.column(C.TABULAR_FEATURES), width, C.TABULAR_FEATURES)
-    return _values(values).reshape(table.num_rows, width)
-
-
-def _fixed_lists(column: pa.ChunkedArray | pa.Array, size: int, name: str) -> pa.Array:
-    """The flattened values of a list column whose every entry must have ``size`` items."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if array.null_count:
-        raise ValueError(f"column {name!r} has null entries")
-    lengths = pc.list_value_length(array)
-    if len(array) and (pc.min(lengths).as_py() != size or pc.max(lengths).as_py() != size):
-        raise ValueError(f"column {name!r} must hold lists of {size} values at every level")
-    return array.flatten()
-
-
-def _values(array: pa.Array) -> np.ndarray:
-    return array.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
 
 
 def to_batch(arrays: dict[str, np.ndarray]) -> Batch:

@@ -14,14 +14,14 @@ import pandas as pd
 import torch
 
 from energy_forecast import columns as C
-from energy_forecast.training.dataset import (
+from energy_forecast.feature_arrays import (
     MODEL_COLUMNS,
     FeatureShape,
     RowGroup,
     decode,
     read_row_group,
-    to_batch,
 )
+from energy_forecast.training.dataset import to_batch
 from energy_forecast.training.manifest import Scale
 from energy_forecast.training.model import LSTMRegressor
 

@@ -17,7 +17,7 @@ from typing import Any, Self
 import pyarrow.parquet as pq
 
 from energy_forecast import columns as C
-from energy_forecast.training.dataset import FeatureShape, RowGroup, list_row_groups
+from energy_forecast.feature_arrays import FeatureShape, RowGroup, list_row_groups
 
 #: Columns training reads from every split.
 REQUIRED_COLUMNS: tuple[str, ...] = (

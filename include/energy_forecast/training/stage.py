@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from energy_forecast import metrics
+from energy_forecast.feature_arrays import RowGroup
 from energy_forecast.settings import SparkResources, TrainSettings
 from energy_forecast.spark_cluster import wait_for_task_slots
 from energy_forecast.training import artifacts, device
-from energy_forecast.training.dataset import RowGroup, check_shardable
+from energy_forecast.training.dataset import check_shardable
 from energy_forecast.training.entrypoint import train_fn
 from energy_forecast.training.evaluate import predict_split
 from energy_forecast.training.manifest import FeaturesManifest

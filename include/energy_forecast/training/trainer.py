@@ -24,15 +24,10 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
+from energy_forecast.feature_arrays import FeatureShape, RowGroup
 from energy_forecast.settings import TrainSettings
 from energy_forecast.training import artifacts
-from energy_forecast.training.dataset import (
-    Batch,
-    FeatureShape,
-    RowGroup,
-    TrainBatches,
-    eval_batches,
-)
+from energy_forecast.training.dataset import Batch, TrainBatches, eval_batches
 from energy_forecast.training.distributed import DistContext, all_sum, barrier, broadcast_flag
 from energy_forecast.training.model import LSTMRegressor
 

@@ -114,7 +114,7 @@ def test_the_saved_booster_predicts_what_the_spark_model_predicted_without_spark
     import pyarrow.parquet as pq
 
     from energy_forecast.baseline.xgb import predict_booster
-    from energy_forecast.training.dataset import decode_tabular
+    from energy_forecast.feature_arrays import decode_tabular
     from energy_forecast.training.manifest import FeaturesManifest
 
     manifest = FeaturesManifest.load(manifest_path)

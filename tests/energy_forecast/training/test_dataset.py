@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -12,15 +11,13 @@ import torch
 from torch.utils.data import DataLoader
 
 from energy_forecast import columns as C
+from energy_forecast.feature_arrays import FeatureShape, RowGroup, list_row_groups
 from energy_forecast.training.dataset import (
     Batch,
-    FeatureShape,
-    RowGroup,
     TrainBatches,
     assign_row_groups,
     batches_per_shard,
     eval_batches,
-    list_row_groups,
     rank_row_groups,
     split_evenly,
 )
@@ -50,17 +47,6 @@ def _rank_batches(groups: list[RowGroup], rank: int, epoch: int, batch_size: int
     data = TrainBatches(groups, SHAPE, batch_size, rank=rank, world_size=2, num_workers=2, seed=7)
     data.set_epoch(epoch)
     return list(DataLoader(data, batch_size=None, num_workers=2))
-
-
-def test_row_groups_are_listed_per_file_ignoring_markers_and_hidden_files(
-    numbered_split: list[RowGroup],
-) -> None:
-    folder = Path(numbered_split[0].path).parent
-    (folder / ".part-00000.snappy.parquet.crc").write_bytes(b"not parquet")
-
-    assert (folder / "_SUCCESS").exists()
-    assert [g.rows for g in list_row_groups(folder)] == [50, 13, 7, 31, 20, 9, 40]
-    assert len({g.path for g in numbered_split}) == len(LAYOUT)
 
 
 def test_two_ranks_with_two_workers_read_every_row_exactly_once_in_equal_batch_counts(
@@ -136,10 +122,3 @@ def test_evaluation_allows_more_ranks_than_row_groups(numbered_split: list[RowGr
     shares = [rank_row_groups(numbered_split[:1], rank, 2) for rank in (0, 1)]
 
     assert sorted(len(s) for s in shares) == [0, 1]
-
-
-def test_rows_of_the_wrong_shape_are_a_clear_error(tmp_path: Path) -> None:
-    write_split(tmp_path, sample_table(10, "train", sequence_length=5), [[10]])
-
-    with pytest.raises(ValueError, match="'sequence' must hold lists of 7"):
-        list(eval_batches(list_row_groups(tmp_path), SHAPE, 4))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from energy_forecast.feature_arrays import FeatureShape
 from energy_forecast.metrics import PREDICTION_COLUMNS
 from energy_forecast.training import artifacts
-from energy_forecast.training.dataset import FeatureShape
 from energy_forecast.training.evaluate import predict_split, unscale
 from energy_forecast.training.manifest import FeaturesManifest
 from energy_forecast.training.model import LSTMConfig, build_model

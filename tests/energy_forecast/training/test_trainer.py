@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
+from energy_forecast.feature_arrays import FeatureShape
 from energy_forecast.settings import TrainSettings
 from energy_forecast.training import artifacts
-from energy_forecast.training.dataset import FeatureShape
 from energy_forecast.training.entrypoint import train_fn
 from energy_forecast.training.evaluate import predict_split
 from energy_forecast.training.manifest import FeaturesManifest
