@@ -93,20 +93,23 @@ def _build_trainer(
 
 @contextmanager
 def _torch_runtime(use_gpu: bool) -> Iterator[None]:
-    """CPU runs: one intra-op thread per rank, restored afterwards.
+    """CPU runs: deterministic kernels and one intra-op thread per rank, restored afterwards.
 
-    The LSTM's operations are too small to gain from intra-op threads; ranks bring the
-    parallelism. A lone rank with two threads on a busy 2-core machine measured 20x slower
-    than with one. An explicit ``OMP_NUM_THREADS`` wins. The CPU kernels this model uses are
-    deterministic already; ``torch.use_deterministic_algorithms`` would only add the import
-    of ``torch._inductor`` (about 1 s per rank) to every run.
+    Deterministic kernels cost nothing on CPU (on CUDA they need workspace settings and
+    speed). The LSTM's operations are too small to gain from intra-op threads; ranks bring
+    the parallelism. A lone rank with two threads on a busy 2-core machine measured 20x
+    slower than with one. An explicit ``OMP_NUM_THREADS`` wins.
     """
+    deterministic = torch.are_deterministic_algorithms_enabled()
     threads = torch.get_num_threads()
-    if not use_gpu and "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(1)
+    if not use_gpu:
+        torch.use_deterministic_algorithms(True)
+        if "OMP_NUM_THREADS" not in os.environ:
+            torch.set_num_threads(1)
     try:
         yield
     finally:
+        torch.use_deterministic_algorithms(deterministic)
         torch.set_num_threads(threads)
 
 
