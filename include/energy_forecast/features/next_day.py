@@ -23,18 +23,22 @@ if TYPE_CHECKING:
 
 def next_day_rows(history: DataFrame) -> DataFrame:
     """One row per household, in ``history``'s columns plus ``last_observed_date``: its last
-    row moved to the next day, with no energy or peak usage, and its mean temperature."""
-    from pyspark.sql import Window
+    row moved to the next day, with no energy or peak usage, and its mean temperature.
+
+    One hash aggregation per household (``max_by`` the date), not a window: a window would
+    sort every row by household and date, a second full sort at 100x the real file.
+    """
     from pyspark.sql import functions as F
 
-    last_row = Window.partitionBy(C.HOUSEHOLD).orderBy(F.col(C.DATE).desc())
-    mean_temperature = F.avg(C.TEMPERATURE).over(Window.partitionBy(C.HOUSEHOLD))
+    carried = [c for c in history.columns if c not in (C.HOUSEHOLD, C.DATE)]
+    last = history.groupBy(C.HOUSEHOLD).agg(
+        F.max(C.DATE).alias(C.LAST_OBSERVED_DATE),
+        F.max_by(F.struct(*carried), F.col(C.DATE)).alias("_last_row"),
+        F.avg(C.TEMPERATURE).alias("_mean_temperature"),
+    )
     return (
-        history.withColumn("_mean_temperature", mean_temperature)
-        .withColumn("_rank", F.row_number().over(last_row))
-        .filter(F.col("_rank") == 1)
-        .withColumn(C.LAST_OBSERVED_DATE, F.col(C.DATE))
-        .withColumn(C.DATE, F.date_add(F.col(C.DATE), 1))
+        last.select(C.HOUSEHOLD, C.LAST_OBSERVED_DATE, "_mean_temperature", "_last_row.*")
+        .withColumn(C.DATE, F.date_add(F.col(C.LAST_OBSERVED_DATE), 1))
         .withColumn(C.DAY_OF_WEEK, F.date_format(F.col(C.DATE), "EEEE"))
         .withColumn(C.ENERGY, F.lit(None).cast("double"))
         .withColumn(C.PEAK_USAGE, F.lit(None).cast("double"))
