@@ -122,3 +122,18 @@ def test_evaluation_allows_more_ranks_than_row_groups(numbered_split: list[RowGr
     shares = [rank_row_groups(numbered_split[:1], rank, 2) for rank in (0, 1)]
 
     assert sorted(len(s) for s in shares) == [0, 1]
+
+
+def test_row_groups_are_decoded_once_while_they_fit_in_the_budget(
+    numbered_split: list[RowGroup],
+) -> None:
+    from energy_forecast.training.dataset import DecodedRowGroups
+
+    roomy, full = DecodedRowGroups(budget_bytes=2**30), DecodedRowGroups(budget_bytes=0)
+    first, second = numbered_split[0], numbered_split[1]
+
+    assert roomy.get(first, SHAPE) is roomy.get(first, SHAPE)
+    assert roomy.cached_bytes == sum(a.nbytes for a in roomy.get(first, SHAPE).values())
+    assert full.get(second, SHAPE) is not full.get(second, SHAPE)
+    assert full.cached_bytes == 0
+    np.testing.assert_array_equal(full.get(second, SHAPE)["target"], np.arange(50, 63))
