@@ -302,9 +302,9 @@ def spark_params() -> dict[str, Param]:
             type=["null", "integer"],
             minimum=1,
             maximum=1024,
-            title="Cores for preprocess and publish",
-            description="spark.cores.max of those applications (train holds num_processes, "
-            "the baseline xgb_num_workers). "
+            title="Cores for preprocess and report",
+            description="spark.cores.max of those applications (the report starts one only "
+            "to re-score the champion; train holds num_processes, the baseline xgb_num_workers). "
             + fallback.format(key="cores", default=_RESOURCES.cores),
             section=section,
         ),
