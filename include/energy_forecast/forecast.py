@@ -31,6 +31,7 @@ from energy_forecast.served import (
     table_temperatures,
     with_target_day_temperature,
 )
+from energy_forecast.temperature_forecasts import by_household_and_day
 from energy_forecast.training.manifest import FeaturesManifest
 
 FORECAST_COLUMNS: tuple[str, ...] = (
@@ -75,11 +76,12 @@ def forecast_next_day(
         raise ValueError("cannot forecast from an empty data set")
     stale_before = pd.Timestamp(pc.max(last_dates).as_py()) - pd.Timedelta(days=stale_after_days)
     predict = predictor(kind, model_dir, manifest)
+    lookup = by_household_and_day(temperatures)
     pieces = []
     for file in files:
         for batch in pq.ParquetFile(file).iter_batches(batch_size=BATCH_ROWS):
             rows = pa.Table.from_batches([batch])
-            pieces.append(_forecast_batch(rows, predict, manifest, temperatures, stale_before))
+            pieces.append(_forecast_batch(rows, predict, manifest, lookup, stale_before))
     forecasts = pd.concat(pieces, ignore_index=True)
     forecasts["model"] = kind
     with atomic_file(output_path) as tmp:
@@ -93,11 +95,11 @@ def _forecast_batch(
     table: pa.Table,
     predict: Callable[[dict[str, np.ndarray]], np.ndarray],
     manifest: FeaturesManifest,
-    temperatures: pd.DataFrame | None,
+    table_lookup: pd.Series | None,
     stale_before: pd.Timestamp,
 ) -> pd.DataFrame:
     forecasts = table.select([C.HOUSEHOLD, C.DATE, C.LAST_OBSERVED_DATE, C.TEMPERATURE]).to_pandas()
-    from_table = table_temperatures(forecasts, temperatures)
+    from_table = table_temperatures(forecasts, table_lookup)
     in_table = ~np.isnan(from_table)
     forecasts[C.TEMPERATURE] = np.where(in_table, from_table, forecasts[C.TEMPERATURE])
     forecasts["temperature_source"] = np.where(in_table, FORECAST_TABLE, HOUSEHOLD_MEAN)

@@ -31,7 +31,7 @@ from energy_forecast.feature_arrays import (
     decode_tabular,
     read_row_group,
 )
-from energy_forecast.temperature_forecasts import FORECAST_TEMPERATURE
+from energy_forecast.temperature_forecasts import by_household_and_day
 from energy_forecast.training.manifest import FeaturesManifest
 
 #: Where the target day's scaled temperature sits in ``static``.
@@ -39,28 +39,28 @@ TEMPERATURE_SLOT = C.STATIC_FEATURES.index(C.scaled(C.TEMPERATURE))
 _READ = (*MODEL_COLUMNS, C.TABULAR_FEATURES, C.HOUSEHOLD, C.DATE, C.TARGET_KWH)
 
 
-def household_mean_temperatures(validated: Path, before: date) -> dict[str, float]:
-    """Each household's mean temperature over its validated rows dated before ``before``:
-    the proxy a forecast uses when the table has no value. Two columns are read, and the
-    mean is taken in Arrow, so no Python object is made per row."""
+def household_mean_temperatures(validated: Path, before: date) -> pd.Series:
+    """Each household's mean temperature over its validated rows dated before ``before``,
+    indexed by household: the proxy a forecast uses when the table has no value. Two
+    columns are read, and the mean is taken in Arrow, so no Python object is made per row.
+    A Series, not a dict: looking a row group's households up in it reuses its index's hash
+    table, where a dict of a million households is turned into a Series at every lookup."""
     table = pq.read_table(
         validated, columns=[C.HOUSEHOLD, C.TEMPERATURE], filters=[(C.DATE, "<", before)]
     )
     means = table.group_by(C.HOUSEHOLD).aggregate([(C.TEMPERATURE, "mean")])
-    return dict(
-        zip(
-            means.column(C.HOUSEHOLD).to_pylist(),
-            means.column(f"{C.TEMPERATURE}_mean").to_pylist(),
-            strict=True,
-        )
+    return pd.Series(
+        means.column(f"{C.TEMPERATURE}_mean").to_numpy(),
+        index=means.column(C.HOUSEHOLD).to_pandas(),
+        dtype=np.float64,
     )
 
 
 def served_temperatures(
     keys: pd.DataFrame,
     actual: np.ndarray,
-    household_means: dict[str, float],
-    forecasts: pd.DataFrame | None = None,
+    household_means: pd.Series,
+    forecasts: pd.Series | None = None,
 ) -> np.ndarray:
     """Per row of ``keys`` (household, date): the table's forecast, else the household's
     mean, else (a household with no earlier day) the ``actual`` temperature: nothing better."""
@@ -70,14 +70,14 @@ def served_temperatures(
     return np.where(np.isnan(served), actual, served)
 
 
-def table_temperatures(keys: pd.DataFrame, forecasts: pd.DataFrame | None) -> np.ndarray:
-    """Per row of ``keys`` (household, date): the forecast table's temperature, or NaN."""
-    if forecasts is None or not len(forecasts):
+def table_temperatures(keys: pd.DataFrame, forecasts: pd.Series | None) -> np.ndarray:
+    """Per row of ``keys`` (household, date): the forecast table's temperature, or NaN.
+    ``forecasts`` comes from :func:`~energy_forecast.temperature_forecasts.by_household_and_day`."""
+    if forecasts is None:
         return np.full(len(keys), np.nan)
     dates = pd.to_datetime(keys[C.DATE]).dt.date
-    lookup = pd.DataFrame({C.HOUSEHOLD: keys[C.HOUSEHOLD].to_numpy(), C.DATE: dates})
-    table = lookup.merge(forecasts, on=[C.HOUSEHOLD, C.DATE], how="left")
-    return table[FORECAST_TEMPERATURE].to_numpy(dtype=np.float64)
+    wanted = pd.MultiIndex.from_arrays([keys[C.HOUSEHOLD].to_numpy(), dates])
+    return forecasts.reindex(wanted).to_numpy(dtype=np.float64)
 
 
 def model_inputs(table: pa.Table, manifest: FeaturesManifest) -> dict[str, np.ndarray]:
@@ -147,12 +147,13 @@ def served_test_rmse(
     """The model's test RMSE in kWh when each target day's temperature is the one a
     forecast would have used; one row group in memory at a time."""
     first_test_day = date.fromisoformat(min(manifest.split_dates["test"]))
+    lookup = by_household_and_day(forecasts)
     means = household_mean_temperatures(validated, first_test_day)
     predict = predictor(kind, model_dir, manifest)
     squared_errors, rows = 0.0, 0
     for group in manifest.row_groups("test"):
         keys, arrays = read_inputs(group, manifest)
-        served = served_temperatures(keys, actual_temperatures(arrays, manifest), means, forecasts)
+        served = served_temperatures(keys, actual_temperatures(arrays, manifest), means, lookup)
         predicted = predict(with_target_day_temperature(arrays, manifest, served))
         squared_errors += float(np.sum((predicted - keys[C.TARGET_KWH].to_numpy()) ** 2))
         rows += len(keys)

@@ -54,3 +54,13 @@ def read_temperature_forecasts(path: Path) -> pd.DataFrame:
             len(table),
         )
     return table[usable].drop_duplicates([C.HOUSEHOLD, C.DATE]).reset_index(drop=True)
+
+
+def by_household_and_day(table: pd.DataFrame | None) -> pd.Series | None:
+    """The table's temperatures indexed by (household, date), built once: per-batch lookups
+    then reuse the index's hash table, where merging each batch with a table of a million
+    rows would cost a pass over the whole table every time."""
+    if table is None or not len(table):
+        return None
+    index = pd.MultiIndex.from_arrays([table[C.HOUSEHOLD], table[C.DATE]])
+    return pd.Series(table[FORECAST_TEMPERATURE].to_numpy(dtype=np.float64), index=index)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from energy_forecast import served
-from energy_forecast.temperature_forecasts import FORECAST_TEMPERATURE
+from energy_forecast.temperature_forecasts import FORECAST_TEMPERATURE, by_household_and_day
 from energy_forecast.training.manifest import FeaturesManifest
 
 KEY = ["household_id", "date"]
@@ -143,7 +143,10 @@ def test_the_forecast_table_wins_then_the_households_mean_then_the_actual_temper
     )
 
     temperatures = served.served_temperatures(
-        keys, np.array([1.0, 2.0, 3.0]), {"A": 20.0, "B": 21.0}, table
+        keys,
+        np.array([1.0, 2.0, 3.0]),
+        pd.Series({"A": 20.0, "B": 21.0}),
+        by_household_and_day(table),
     )
 
     np.testing.assert_array_equal(temperatures, [30.0, 21.0, 3.0])
@@ -161,4 +164,4 @@ def test_household_means_cover_only_the_days_before_the_test_split(tmp_path: Pat
 
     before = frame[frame["date"] < first_test_day]
     expected = before.groupby("household_id")["avg_temperature_c"].mean().to_dict()
-    assert means == pytest.approx(expected)
+    assert means.to_dict() == pytest.approx(expected)
