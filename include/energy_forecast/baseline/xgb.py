@@ -8,7 +8,6 @@ validation split, which is passed alongside the training rows with an indicator 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -110,17 +109,16 @@ def run_baseline(
 
     from energy_forecast.spark import get_session, in_background
 
-    manifest = json.loads(Path(features_manifest).read_text())
-    splits = manifest["splits"]
-    for name in ("train", "val", "test"):
-        if splits[name]["rows"] == 0:
+    manifest = FeaturesManifest.load(features_manifest)
+    for name in C.SPLITS:
+        if manifest.split_rows[name] == 0:
             raise ValueError(f"the {name} split is empty; nothing to train or evaluate on")
 
     resources = resources or SparkResources()
     conf = resources.conf(cores=settings.xgb_num_workers)
     spark = get_session("energy-forecast-baseline", master=spark_master, conf=conf)
     workers = resolve_num_workers(spark, settings.xgb_num_workers, resources.cores, master_web_ui)
-    read = {name: spark.read.parquet(splits[name]["path"]) for name in ("train", "val", "test")}
+    read = {name: spark.read.parquet(str(manifest.split_paths[name])) for name in ("train", "val")}
     fit_rows = (
         read["train"]
         .withColumn(_IS_VALIDATION, F.lit(False))
@@ -137,7 +135,6 @@ def run_baseline(
     # Spark writes the model's metadata in small jobs while this process predicts val and
     # test with a copy of the booster: no Python worker starts for a prediction UDF.
     saving = in_background(lambda: _save(model, booster, model_path))
-    manifest = FeaturesManifest.load(features_manifest)
     predictions = predict_splits(booster.copy(), manifest, ("val", "test"))
     saving.result()
     predictions_path = write_predictions(predictions, output_dir / "predictions.parquet")

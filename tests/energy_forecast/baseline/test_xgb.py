@@ -135,10 +135,16 @@ def test_an_empty_split_raises_value_error(tmp_path: Path, empty: str) -> None:
     from energy_forecast.baseline.xgb import run_baseline
 
     manifest = {
+        "sequence_length": 3,
+        "sequence_features": ["avg_temperature_c", "peak_hours_usage_kwh", "energy_kwh"],
+        "static_features": ["household_size_scaled", "has_ac", "avg_temperature_c_scaled"],
+        "target": "energy_kwh_scaled",
+        "target_kwh": "energy_kwh",
+        "scaler": {"energy_kwh": {"mean": 8.0, "std": 3.0}},
         "splits": {
             name: {"path": str(tmp_path / name), "rows": 0 if name == empty else 10}
             for name in ("train", "val", "test")
-        }
+        },
     }
     manifest_path = tmp_path / "manifest.json"
     manifest_path.write_text(json.dumps(manifest))
