@@ -17,7 +17,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from energy_forecast import columns as C
+from energy_forecast.feature_arrays import FeatureShape
 
+#: The shape of :func:`sample_table`'s rows at its default sequence length.
+SAMPLE_SHAPE = FeatureShape(sequence_length=7, sequence_features=3, static_features=3)
+#: Seven row groups (an odd number) of unequal sizes spread over four files.
+UNEVEN_LAYOUT = [[50, 13], [7], [31, 20, 9], [40]]
 #: Scale of the sample target, as a manifest's scaler section would record it.
 SAMPLE_SCALE = {"mean": 4.9, "std": 2.6}
 _FIRST_DAY = date(2025, 1, 1)

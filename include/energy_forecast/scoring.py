@@ -96,14 +96,14 @@ def _predict_xgboost(features: Any, model_dir: Path, sequence_length: int) -> pd
     file existed are scored through ``xgboost.spark``."""
     from pyspark.sql import functions as F
 
-    from energy_forecast.baseline.xgb import BOOSTER_FILE, predict_booster
+    from energy_forecast.baseline.xgb import BOOSTER_FILE, booster_predictor
     from energy_forecast.feature_arrays import FeatureShape, decode_tabular
 
     rows = features.select(C.HOUSEHOLD, C.DATE, C.TABULAR_FEATURES)
     if (model_dir / BOOSTER_FILE).is_file():
         table = rows.toArrow()
         shape = FeatureShape(sequence_length, len(C.SEQUENCE_INPUTS), len(C.STATIC_FEATURES))
-        return _keyed(table, predict_booster(model_dir, decode_tabular(table, shape)))
+        return _keyed(table, booster_predictor(model_dir)(decode_tabular(table, shape)))
     from xgboost.spark import SparkXGBRegressorModel
 
     model = SparkXGBRegressorModel.load(str(model_dir))

@@ -12,16 +12,14 @@ import pytest
 
 from energy_forecast.feature_arrays import (
     MODEL_COLUMNS,
-    FeatureShape,
     decode,
     decode_tabular,
     list_row_groups,
     read_row_group,
 )
-from tests.feature_files import sample_table, write_split
+from tests.feature_files import SAMPLE_SHAPE, UNEVEN_LAYOUT, sample_table, write_split
 
-SHAPE = FeatureShape(sequence_length=7, sequence_features=3, static_features=3)
-LAYOUT = [[50, 13], [7], [31, 20, 9], [40]]
+SHAPE, LAYOUT = SAMPLE_SHAPE, UNEVEN_LAYOUT
 
 
 @pytest.fixture(scope="module")

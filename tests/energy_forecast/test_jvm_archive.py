@@ -12,6 +12,15 @@ from energy_forecast.spark import driver_conf
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 
 
+@pytest.fixture
+def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An archive file where install builds one, as this machine's archive."""
+    path = tmp_path / "spark-driver.jsa"
+    path.write_bytes(b"built by make install")
+    monkeypatch.setattr(jvm_archive, "ARCHIVE", path)
+    return path
+
+
 def test_without_an_archive_drivers_start_with_their_usual_options(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -23,24 +32,14 @@ def test_without_an_archive_drivers_start_with_their_usual_options(
 
 
 def test_an_archive_is_mapped_into_every_driver_beside_the_log_configuration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    archive: Path,
 ) -> None:
-    archive = tmp_path / "spark-driver.jsa"
-    archive.write_bytes(b"built by make install")
-    monkeypatch.setattr(jvm_archive, "ARCHIVE", archive)
-
     options = driver_conf()[JAVA_OPTIONS].split()
 
     assert f"-XX:SharedArchiveFile={archive}" in options
     assert any(option.startswith("-Dlog4j2.configurationFile=") for option in options)
 
 
-def test_building_an_archive_starts_from_no_archive(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_building_an_archive_starts_from_no_archive(archive: Path) -> None:
     """A JVM cannot dump a new archive while it maps an old one."""
-    archive = tmp_path / "spark-driver.jsa"
-    archive.write_bytes(b"stale")
-    monkeypatch.setattr(jvm_archive, "ARCHIVE", archive)
-
     assert "SharedArchiveFile" not in driver_conf(class_archive=False)[JAVA_OPTIONS]

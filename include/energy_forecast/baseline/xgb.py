@@ -198,8 +198,3 @@ def _predictor(booster: xgboost.Booster) -> Callable[[np.ndarray], np.ndarray]:
     return lambda features: booster.inplace_predict(features, iteration_range=rounds).astype(
         np.float64
     )
-
-
-def predict_booster(model_dir: Path, features: np.ndarray) -> np.ndarray:
-    """kWh predictions of the booster saved in ``model_dir``; see :func:`booster_predictor`."""
-    return booster_predictor(model_dir)(features)

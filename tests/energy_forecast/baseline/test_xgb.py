@@ -113,14 +113,14 @@ def test_the_saved_booster_predicts_what_the_spark_model_predicted_without_spark
     iteration must bound the trees there as it does in ``xgboost.spark``."""
     import pyarrow.parquet as pq
 
-    from energy_forecast.baseline.xgb import predict_booster
+    from energy_forecast.baseline.xgb import booster_predictor
     from energy_forecast.feature_arrays import decode_tabular
     from energy_forecast.training.manifest import FeaturesManifest
 
     manifest = FeaturesManifest.load(manifest_path)
     table = pq.read_table(manifest.split_paths["test"], columns=[*KEY, "tabular_features"])
 
-    predicted = predict_booster(Path(baseline["model"]), decode_tabular(table, manifest.shape))
+    predicted = booster_predictor(Path(baseline["model"]))(decode_tabular(table, manifest.shape))
 
     written = pd.read_parquet(baseline["predictions"])
     mine = table.select(KEY).to_pandas().assign(booster=predicted)

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from energy_forecast import columns as C
-from energy_forecast.feature_arrays import FeatureShape, RowGroup, list_row_groups
+from energy_forecast.feature_arrays import RowGroup, list_row_groups
 from energy_forecast.training.dataset import (
     Batch,
     TrainBatches,
@@ -21,11 +21,9 @@ from energy_forecast.training.dataset import (
     rank_row_groups,
     split_evenly,
 )
-from tests.feature_files import sample_table, write_split
+from tests.feature_files import SAMPLE_SHAPE, UNEVEN_LAYOUT, sample_table, write_split
 
-SHAPE = FeatureShape(sequence_length=7, sequence_features=3, static_features=3)
-#: Seven row groups (an odd number) of unequal sizes spread over four files.
-LAYOUT = [[50, 13], [7], [31, 20, 9], [40]]
+SHAPE, LAYOUT = SAMPLE_SHAPE, UNEVEN_LAYOUT
 ROWS = sum(map(sum, LAYOUT))
 
 
