@@ -2,13 +2,14 @@
 
 Run from the project root after `make install`:
 
-    .venv/bin/python benchmarks/benchmark.py [--csv ../shared/data/household_energy_consumption.csv]
+    .venv/bin/python -m benchmarks.benchmark [--csv ../shared/data/household_energy_consumption.csv]
 
 It runs `airflow dags test energy_forecast` once on the file (default Params) in a
 throwaway AIRFLOW_HOME and artifacts root, then trains the LSTM with 1 and with 2 processes
-on that run's features for a fixed number of epochs. Timings on shared machines are noisy:
-it reports medians over epochs and the 2-vs-1 process ratio measured in the same run, and
-writes everything to benchmarks/results.json.
+on that run's features for a fixed number of epochs, and times one all-reduce of the
+model's gradients between 2 processes (what each DDP step adds; see collective_latency).
+Timings on shared machines are noisy: it reports medians over epochs and the 2-vs-1
+process ratio measured in the same run, and writes everything to benchmarks/results.json.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from benchmarks import collective_latency
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
@@ -174,6 +177,17 @@ class _PythonChildRss:
         return self._peak / 2**20
 
 
+def gradient_elements(features_manifest: Path) -> int:
+    """Parameters of the default LSTM on these features: the values DDP all-reduces."""
+    from energy_forecast.settings import TrainSettings
+    from energy_forecast.training.manifest import FeaturesManifest
+    from energy_forecast.training.model import LSTMConfig, build_model
+
+    shape = FeaturesManifest.load(features_manifest).shape
+    model = build_model(LSTMConfig.from_settings(TrainSettings(), *shape))
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
 def master_for(processes: int) -> str:
     return f"local[{max(2, processes)}]"
 
@@ -193,6 +207,7 @@ def main() -> None:
         dag = run_dag(args.csv.resolve(), root)
         manifest = Path(dag["run_dir"]) / "features" / "manifest.json"
         throughput = [train_throughput(manifest, n, args.epochs, root) for n in (1, 2)]
+        all_reduce = collective_latency.measure(gradient_elements(manifest))
     speedup = throughput[1]["median_samples_per_s"] / throughput[0]["median_samples_per_s"]
     results = {
         "measured_at": datetime.now().isoformat(timespec="seconds"),
@@ -200,6 +215,7 @@ def main() -> None:
         "dag": dag,
         "training_throughput": throughput,
         "two_vs_one_process_speedup": round(speedup, 2),
+        "gradient_all_reduce": all_reduce,
     }
     existing = json.loads(args.output.read_text()) if args.output.exists() else {}
     args.output.write_text(json.dumps({**existing, **results}, indent=2) + "\n")
