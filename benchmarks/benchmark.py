@@ -6,8 +6,9 @@ Run from the project root after `make install`:
 
 It runs `airflow dags test energy_forecast` once on the file (default Params) in a
 throwaway AIRFLOW_HOME and artifacts root, then trains the LSTM with 1 and with 2 processes
-on that run's features for a fixed number of epochs, and times one all-reduce of the
-model's gradients between 2 processes (what each DDP step adds; see collective_latency).
+on that run's features for a fixed number of epochs. To show what limits the 2-vs-1 ratio
+it also runs two single-process trainings at once (the same work without DDP's all-reduce)
+and times one all-reduce of the model's gradients between 2 processes (collective_latency).
 Timings on shared machines are noisy: it reports medians over epochs and the 2-vs-1
 process ratio measured in the same run, and writes everything to benchmarks/results.json.
 """
@@ -15,7 +16,9 @@ process ratio measured in the same run, and writes everything to benchmarks/resu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import multiprocessing
 import os
 import re
 import statistics
@@ -141,6 +144,38 @@ def train_throughput(features_manifest: Path, processes: int, epochs: int, root:
     }
 
 
+def independent_throughput(
+    features_manifest: Path, processes: int, epochs: int, root: Path
+) -> dict:
+    """Summed median samples/s of ``processes`` single-process trainings run at once.
+
+    The same per-process work as DDP with as many ranks, without the all-reduce that ties
+    their steps together: the ceiling the machine's cores allow for the 2-vs-1 ratio.
+    """
+    jobs = [
+        (str(features_manifest), str(root / f"independent-{i}"), epochs) for i in range(processes)
+    ]
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        rates = pool.starmap(_single_process_rate, jobs)
+    return {
+        "processes": processes,
+        "median_samples_per_s_each": [round(rate, 0) for rate in rates],
+        "median_samples_per_s": round(sum(rates), 0),
+    }
+
+
+def _single_process_rate(features_manifest: str, output_dir: str, epochs: int) -> float:
+    """Median samples/s after the first epoch of one world-of-one training."""
+    from energy_forecast.settings import TrainSettings
+    from energy_forecast.training.artifacts import read_history
+    from energy_forecast.training.entrypoint import train_fn
+
+    settings = TrainSettings(num_processes=1, epochs=epochs, patience=epochs)
+    train_fn(features_manifest, output_dir, dataclasses.asdict(settings))
+    history = read_history(Path(output_dir))
+    return statistics.median(epoch["samples_per_s"] for epoch in history[1:])
+
+
 class _PythonChildRss:
     """Peak resident memory of any one Python child process (the DDP ranks), sampled.
 
@@ -207,6 +242,7 @@ def main() -> None:
         dag = run_dag(args.csv.resolve(), root)
         manifest = Path(dag["run_dir"]) / "features" / "manifest.json"
         throughput = [train_throughput(manifest, n, args.epochs, root) for n in (1, 2)]
+        independent = independent_throughput(manifest, 2, args.epochs, root)
         all_reduce = collective_latency.measure(gradient_elements(manifest))
     speedup = throughput[1]["median_samples_per_s"] / throughput[0]["median_samples_per_s"]
     results = {
@@ -215,6 +251,10 @@ def main() -> None:
         "dag": dag,
         "training_throughput": throughput,
         "two_vs_one_process_speedup": round(speedup, 2),
+        "two_independent_processes": independent,
+        "two_independent_vs_one_process": round(
+            independent["median_samples_per_s"] / throughput[0]["median_samples_per_s"], 2
+        ),
         "gradient_all_reduce": all_reduce,
     }
     existing = json.loads(args.output.read_text()) if args.output.exists() else {}
