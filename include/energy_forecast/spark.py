@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from energy_forecast import jvm_archive
 
@@ -115,10 +115,14 @@ def get_session(
     return spark
 
 
-def in_background(work: Callable[[], None]) -> Future[None]:
+_Result = TypeVar("_Result")
+
+
+def in_background(work: Callable[[], _Result]) -> Future[_Result]:
     """Run ``work`` on a thread of its own. Spark runs jobs submitted from several threads
     at once, so a step made of small jobs (saving a model's metadata) can overlap the next
-    step instead of preceding it; ``result()`` on the future waits and re-raises."""
+    step instead of preceding it, and Python work can overlap the driver JVM's start;
+    ``result()`` on the future waits, returns what ``work`` returned, and re-raises."""
     executor = ThreadPoolExecutor(max_workers=1)
     future = executor.submit(work)
     executor.shutdown(wait=False)

@@ -8,6 +8,7 @@ validation split, which is passed alongside the training rows with an indicator 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -116,7 +117,11 @@ def run_baseline(
 
     resources = resources or SparkResources()
     conf = resources.conf(cores=settings.xgb_num_workers)
+    # XGBoost's import (scikit-learn's with it, 1.5 s) needs nothing from Spark: it runs
+    # while this process waits for the driver JVM to start.
+    importing = in_background(lambda: importlib.import_module("xgboost"))
     spark = get_session("energy-forecast-baseline", master=spark_master, conf=conf)
+    importing.result()
     workers = resolve_num_workers(spark, settings.xgb_num_workers, resources.cores, master_web_ui)
     read = {name: spark.read.parquet(str(manifest.split_paths[name])) for name in ("train", "val")}
     fit_rows = (
