@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from energy_forecast.atomic import write_text
 from energy_forecast.log_relay import relay_output
+from energy_forecast.long_lived import freezes_survivors
 from energy_forecast.paths import RunLayout, data_roots, resolve_inside
 from energy_forecast.promotion import (
     RunFacts,
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 _CHILD_OUTPUT = logging.getLogger("energy_forecast.child_output")
 
 
+@freezes_survivors
 def download_stage(
     run_id: str, params: Mapping[str, Any], data_interval_end: datetime | None = None
 ) -> dict[str, str]:
@@ -67,6 +69,7 @@ def run_facts(run_id: str, params: Mapping[str, Any], raw: Mapping[str, str]) ->
     )
 
 
+@freezes_survivors
 def unchanged_stage(run_id: str, params: Mapping[str, Any], raw: Mapping[str, str]) -> bool:
     """False (skip everything downstream) when the champion's run had this input, cut-off
     and Params; the log says why."""
@@ -81,6 +84,7 @@ def unchanged_stage(run_id: str, params: Mapping[str, Any], raw: Mapping[str, st
     return reason is None
 
 
+@freezes_survivors
 def check_features_stage(raw: Mapping[str, str]) -> dict[str, str]:
     """Read the Spark application's manifest and prove no row was lost on the way."""
     import pyarrow.parquet as pq
@@ -111,6 +115,7 @@ def check_features_stage(raw: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+@freezes_survivors
 def train_stage(
     run_id: str,
     params: Mapping[str, Any],
@@ -132,6 +137,7 @@ def train_stage(
         )
 
 
+@freezes_survivors
 def baseline_stage(
     run_id: str,
     params: Mapping[str, Any],
@@ -153,6 +159,7 @@ def baseline_stage(
         )
 
 
+@freezes_survivors
 def report_stage(
     run_id: str,
     params: Mapping[str, Any],
@@ -233,6 +240,7 @@ def report_stage(
         )
 
 
+@freezes_survivors
 def publish_stage(
     run_id: str,
     params: Mapping[str, Any],
