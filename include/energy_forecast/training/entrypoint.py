@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from energy_forecast.long_lived import freezes_survivors
 from energy_forecast.settings import TrainSettings
 from energy_forecast.training.dataset import TrainBatches, rank_row_groups
 from energy_forecast.training.distributed import DistContext, process_group
@@ -27,6 +28,9 @@ from energy_forecast.training.trainer import Trainer, seed_everything
 log = logging.getLogger(__name__)
 
 
+# A rank process ends soon after this returns: with torch and torch._dynamo frozen, its exit
+# took 0.2 s instead of 0.9 s, and the distributor's teardown waits on every rank's exit.
+@freezes_survivors
 def train_fn(
     features_manifest: str, output_dir: str, settings: dict[str, Any], use_gpu: bool = False
 ) -> str:
