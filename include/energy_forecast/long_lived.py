@@ -23,16 +23,16 @@ _Result = TypeVar("_Result")
 
 
 def freezes_survivors(stage: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
-    """``stage``, then a full collection, then ``gc.freeze()`` of every object that survived
-    it: the modules it imported, its sessions and caches, its result. Each later collection
-    (the next stage's, the interpreter's at exit) walks only what was made since."""
+    """``stage``, then, once it has returned, a full collection and ``gc.freeze()`` of every
+    object that survived it: the modules it imported, its sessions and caches, its result.
+    Each later collection (the next stage's, the interpreter's at exit) walks only what was
+    made since. A stage that raises freezes nothing: its traceback holds its frames."""
 
     @functools.wraps(stage)
     def run(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
-        try:
-            return stage(*args, **kwargs)
-        finally:
-            gc.collect()
-            gc.freeze()
+        result = stage(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return result
 
     return run
