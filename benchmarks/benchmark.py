@@ -133,15 +133,21 @@ def train_throughput(features_manifest: Path, processes: int, epochs: int, root:
     )
     wall = time.perf_counter() - started
     history = json.loads(Path(outputs["history"]).read_text())
-    rates = [epoch["samples_per_s"] for epoch in history[1:]] or [history[0]["samples_per_s"]]
     peak_rss_mb = sampler.stop()
     return {
         "processes": processes,
         "epochs": len(history),
-        "median_samples_per_s": round(statistics.median(rates), 0),
+        "median_samples_per_s": round(steady_rate(history), 0),
         "wall_seconds": round(wall, 1),
         "peak_rank_rss_mb": round(peak_rss_mb, 0),
     }
+
+
+def steady_rate(history: list[dict]) -> float:
+    """Median samples/s over the epochs after the first (which pays for warm-up), or the
+    first epoch's when there is only one."""
+    rates = [epoch["samples_per_s"] for epoch in history[1:]] or [history[0]["samples_per_s"]]
+    return statistics.median(rates)
 
 
 def independent_throughput(
@@ -165,15 +171,14 @@ def independent_throughput(
 
 
 def _single_process_rate(features_manifest: str, output_dir: str, epochs: int) -> float:
-    """Median samples/s after the first epoch of one world-of-one training."""
+    """:func:`steady_rate` of one world-of-one training."""
     from energy_forecast.settings import TrainSettings
     from energy_forecast.training.artifacts import read_history
     from energy_forecast.training.entrypoint import train_fn
 
     settings = TrainSettings(num_processes=1, epochs=epochs, patience=epochs)
     train_fn(features_manifest, output_dir, dataclasses.asdict(settings))
-    history = read_history(Path(output_dir))
-    return statistics.median(epoch["samples_per_s"] for epoch in history[1:])
+    return steady_rate(read_history(Path(output_dir)))
 
 
 class _PythonChildRss:
