@@ -5,12 +5,14 @@ Run from the project root after `make install`:
     .venv/bin/python -m benchmarks.benchmark [--csv ../shared/data/household_energy_consumption.csv]
 
 It runs `airflow dags test energy_forecast` once on the file (default Params) in a
-throwaway AIRFLOW_HOME and artifacts root, then trains the LSTM with 1 and with 2 processes
-on that run's features for a fixed number of epochs. To show what limits the 2-vs-1 ratio
-it also runs two single-process trainings at once (the same work without DDP's all-reduce)
-and times one all-reduce of the model's gradients between 2 processes (collective_latency).
-Timings on shared machines are noisy: it reports medians over epochs and the 2-vs-1
-process ratio measured in the same run, and writes everything to benchmarks/results.json.
+throwaway AIRFLOW_HOME and artifacts root, then trains the LSTM on that run's features for a
+fixed number of epochs: with 1 process, with 2, and with 2 whose gloo threads keep normal
+priority (``realtime_collectives=False``, the behaviour before it existed), in alternation.
+To show what limits the 2-vs-1 ratio it also runs two single-process trainings at once (the
+same work without DDP's all-reduce) and times one all-reduce of the model's gradients
+between 2 processes (collective_latency). Timings on shared machines are noisy: it reports
+medians over epochs and over the alternating runs, and ratios measured in the same run, and
+writes everything to benchmarks/results.json.
 """
 
 from __future__ import annotations
@@ -120,26 +122,65 @@ def run_dag(csv: Path, root: Path) -> dict:
     }
 
 
-def train_throughput(features_manifest: Path, processes: int, epochs: int, root: Path) -> dict:
+#: The trainings compared, run in this order in every round: name, processes, real-time
+#: gloo threads.
+TRAININGS = (
+    ("1_process", 1, True),
+    ("2_processes", 2, True),
+    ("2_processes_normal_priority", 2, False),
+)
+
+
+def train_throughput(
+    features_manifest: Path, processes: int, epochs: int, output_dir: Path, realtime: bool = True
+) -> dict:
     """Median samples/s over epochs (after the first) for a fixed number of epochs."""
     from energy_forecast.settings import TrainSettings
     from energy_forecast.training.stage import run_training
 
-    settings = TrainSettings(num_processes=processes, epochs=epochs, patience=epochs)
+    settings = TrainSettings(
+        num_processes=processes, epochs=epochs, patience=epochs, realtime_collectives=realtime
+    )
     sampler = _PythonChildRss()
     started = time.perf_counter()
-    outputs = run_training(
-        settings, features_manifest, root / f"lstm-{processes}p", master_for(processes)
-    )
+    outputs = run_training(settings, features_manifest, output_dir, master_for(processes))
     wall = time.perf_counter() - started
     history = json.loads(Path(outputs["history"]).read_text())
     peak_rss_mb = sampler.stop()
     return {
         "processes": processes,
+        "realtime_collectives": realtime,
         "epochs": len(history),
         "median_samples_per_s": round(steady_rate(history), 0),
         "wall_seconds": round(wall, 1),
         "peak_rank_rss_mb": round(peak_rss_mb, 0),
+    }
+
+
+def alternating_throughput(
+    features_manifest: Path, epochs: int, root: Path, rounds: int
+) -> dict[str, dict]:
+    """Every training of :data:`TRAININGS` once per round, in turn; medians over rounds.
+
+    Each run trains from scratch in a folder of its own (a shared one would resume)."""
+    runs: dict[str, list[dict]] = {name: [] for name, _, _ in TRAININGS}
+    for round_ in range(rounds):
+        for name, processes, realtime in TRAININGS:
+            output_dir = root / f"lstm-{name}-{round_}"
+            runs[name].append(
+                train_throughput(features_manifest, processes, epochs, output_dir, realtime)
+            )
+    return {name: _median_run(results) for name, results in runs.items()}
+
+
+def _median_run(results: list[dict]) -> dict:
+    rates = [result["median_samples_per_s"] for result in results]
+    return {
+        **{k: results[0][k] for k in ("processes", "realtime_collectives", "epochs")},
+        "median_samples_per_s": round(statistics.median(rates), 0),
+        "samples_per_s_each_round": rates,
+        "wall_seconds": round(statistics.median(r["wall_seconds"] for r in results), 1),
+        "peak_rank_rss_mb": max(result["peak_rank_rss_mb"] for result in results),
     }
 
 
@@ -236,6 +277,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--epochs", type=int, default=8, help="epochs per throughput run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating training rounds")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "benchmarks" / "results.json")
     args = parser.parse_args()
     if not args.csv.exists():
@@ -246,20 +288,25 @@ def main() -> None:
         root = Path(tmp)
         dag = run_dag(args.csv.resolve(), root)
         manifest = Path(dag["run_dir"]) / "features" / "manifest.json"
-        throughput = [train_throughput(manifest, n, args.epochs, root) for n in (1, 2)]
+        throughput = alternating_throughput(manifest, args.epochs, root, args.rounds)
         independent = independent_throughput(manifest, 2, args.epochs, root)
         all_reduce = collective_latency.measure(gradient_elements(manifest))
-    speedup = throughput[1]["median_samples_per_s"] / throughput[0]["median_samples_per_s"]
+    one_process = throughput["1_process"]["median_samples_per_s"]
+
+    def versus_one(samples_per_s: float) -> float:
+        return round(samples_per_s / one_process, 2)
+
     results = {
         "measured_at": datetime.now().isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count()},
         "dag": dag,
         "training_throughput": throughput,
-        "two_vs_one_process_speedup": round(speedup, 2),
-        "two_independent_processes": independent,
-        "two_independent_vs_one_process": round(
-            independent["median_samples_per_s"] / throughput[0]["median_samples_per_s"], 2
+        "two_vs_one_process_speedup": versus_one(throughput["2_processes"]["median_samples_per_s"]),
+        "two_vs_one_process_speedup_normal_priority": versus_one(
+            throughput["2_processes_normal_priority"]["median_samples_per_s"]
         ),
+        "two_independent_processes": independent,
+        "two_independent_vs_one_process": versus_one(independent["median_samples_per_s"]),
         "gradient_all_reduce": all_reduce,
     }
     existing = json.loads(args.output.read_text()) if args.output.exists() else {}

@@ -3,8 +3,9 @@
 DDP on CPU all-reduces every step's gradients over gloo, and a step of the LSTM costs about
 5 ms of compute. Whether 2 processes can reach 1.6x the samples/s of 1 therefore depends on
 what one all-reduce of the model's gradients costs here, so the benchmark measures it in
-isolation, beside a plain loopback TCP round trip of the same bytes: the first is the cost
-DDP pays, the second what the network stack alone would allow.
+isolation: with gloo's threads at normal and at real-time priority (what training runs,
+see ``energy_forecast.training.collective_threads``), beside a plain loopback TCP round
+trip of the same bytes, what the network stack alone allows.
 
     .venv/bin/python -m benchmarks.collective_latency --elements 6000
 """
@@ -42,13 +43,18 @@ def summarize(seconds: list[float]) -> dict[str, float]:
     }
 
 
-def _all_reduce_rank(rank: int, world: int, port: int, elements: int, calls: int, out: str) -> None:
+def _all_reduce_rank(
+    rank: int, world: int, port: int, elements: int, calls: int, realtime: bool, out: str
+) -> None:
     import torch
     import torch.distributed as dist
 
+    from energy_forecast.training.collective_threads import realtime_threads_started
+
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), GLOO_SOCKET_IFNAME="lo")
     torch.set_num_threads(1)  # as the training ranks run
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+    with realtime_threads_started(realtime):
+        dist.init_process_group("gloo", rank=rank, world_size=world)
     gradients = torch.randn(elements)
     durations = []
     for call in range(_WARMUP + calls):
@@ -61,13 +67,16 @@ def _all_reduce_rank(rank: int, world: int, port: int, elements: int, calls: int
         Path(out).write_text(json.dumps(durations))
 
 
-def gloo_all_reduce(elements: int, processes: int = 2, calls: int = 1000) -> dict[str, float]:
-    """Durations of ``calls`` gloo all-reduces of ``elements`` float32 values."""
+def gloo_all_reduce(
+    elements: int, realtime: bool, processes: int = 2, calls: int = 1000
+) -> dict[str, float]:
+    """Durations of ``calls`` gloo all-reduces of ``elements`` float32 values, with gloo's
+    threads at real-time or at normal priority."""
     with tempfile.TemporaryDirectory() as folder:
         out = str(Path(folder) / "durations.json")
         mp.spawn(
             _all_reduce_rank,
-            args=(processes, _free_port(), elements, calls, out),
+            args=(processes, _free_port(), elements, calls, realtime, out),
             nprocs=processes,
         )
         return {"elements": elements, **summarize(json.loads(Path(out).read_text()))}
@@ -120,9 +129,10 @@ def _free_port() -> int:
 
 
 def measure(elements: int) -> dict[str, dict[str, float]]:
-    """Both measurements for a gradient of ``elements`` float32 values."""
+    """The three measurements for a gradient of ``elements`` float32 values."""
     return {
-        "gloo_all_reduce_2_processes": gloo_all_reduce(elements),
+        "gloo_all_reduce_2_processes": gloo_all_reduce(elements, realtime=True),
+        "gloo_all_reduce_2_processes_normal_priority": gloo_all_reduce(elements, realtime=False),
         "tcp_round_trip_same_bytes": tcp_round_trip(4 * elements),
     }
 

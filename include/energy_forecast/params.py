@@ -198,6 +198,15 @@ def train_params() -> dict[str, Param]:
             "A rank stuck longer than this in one epoch fails the try; the train task's "
             "timeout is 10 minutes plus epochs times this.", section,
         ),
+        "realtime_collectives": Param(
+            _TRAIN.realtime_collectives,
+            type="boolean",
+            title="Real-time all-reduce threads",
+            description="On CPU, run gloo's threads at real-time priority so DDP's "
+            "all-reduces do not wait for a CPU (needs CAP_SYS_NICE; without it training "
+            "runs at normal priority and logs a warning).",
+            section=section,
+        ),
     }  # fmt: skip
 
 

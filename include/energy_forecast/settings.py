@@ -109,6 +109,9 @@ class TrainSettings(_FromParams):
     #: Bound on one epoch, collectives included: a rank stuck in an all-reduce fails the
     #: try after this long instead of holding every later run (max_active_runs=1).
     epoch_timeout_minutes: float = 2.0
+    #: gloo's threads at real-time priority (CPU runs), so all-reduces do not wait for a
+    #: CPU; see training/collective_threads.py. Needs CAP_SYS_NICE, else a warning.
+    realtime_collectives: bool = True
 
     def __post_init__(self) -> None:
         if self.num_processes < 1:

@@ -81,3 +81,9 @@ def test_the_spark_connection_names_the_master_and_its_web_ui(tmp_path: Path) ->
 
     assert compose["host"] == local["host"].replace("127.0.0.1", "spark-master")
     assert compose["extra"].keys() == local["extra"].keys()
+
+
+@pytest.mark.parametrize("service", ["spark-worker", "airflow-scheduler"])
+def test_containers_running_training_ranks_may_raise_gloos_threads(service: str) -> None:
+    # The deployment test runs as root; a container needs the capability granted.
+    assert "SYS_NICE" in SERVICES[service]["cap_add"]

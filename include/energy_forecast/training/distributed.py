@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from energy_forecast.training.collective_threads import realtime_threads_started
+
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -36,8 +38,11 @@ class DistContext:
 
 
 @contextmanager
-def process_group(use_gpu: bool) -> Iterator[DistContext]:
+def process_group(use_gpu: bool, realtime_collectives: bool = True) -> Iterator[DistContext]:
     """Join the process group (gloo on CPU, nccl on GPU) for the duration of the block.
+
+    With ``realtime_collectives``, gloo's own threads run at real-time priority: see
+    :mod:`energy_forecast.training.collective_threads`.
 
     Objects holding the group (DDP models) must be unreachable when the block ends: keep
     them in a function called inside the block, not in variables of the enclosing scope.
@@ -45,11 +50,12 @@ def process_group(use_gpu: bool) -> Iterator[DistContext]:
     if dist.is_initialized():
         raise RuntimeError("a torch.distributed process group is already initialised")
     backend = "nccl" if use_gpu else "gloo"
-    if "WORLD_SIZE" in os.environ and "RANK" in os.environ:
-        _prefer_loopback_for_local_runs()
-        dist.init_process_group(backend)
-    else:
-        dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
+    with realtime_threads_started(realtime_collectives and backend == "gloo"):
+        if "WORLD_SIZE" in os.environ and "RANK" in os.environ:
+            _prefer_loopback_for_local_runs()
+            dist.init_process_group(backend)
+        else:
+            dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if use_gpu:
         torch.cuda.set_device(local_rank)

@@ -43,7 +43,10 @@ def train_fn(
     train_settings = TrainSettings(**{**settings, "use_gpu": use_gpu})
     manifest = FeaturesManifest.load(Path(features_manifest))
     out = Path(output_dir)
-    with _torch_runtime(use_gpu), process_group(use_gpu) as context:
+    with (
+        _torch_runtime(use_gpu),
+        process_group(use_gpu, train_settings.realtime_collectives) as context,
+    ):
         _train(manifest, train_settings, context, out)
     return str(out)
 
