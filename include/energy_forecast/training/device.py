@@ -27,6 +27,7 @@ fail; an explicit ``use_gpu=True`` that cannot be honoured is a ``ValueError`` n
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import stat
 from dataclasses import dataclass, field
@@ -192,10 +193,23 @@ def write_discovery_script(folder: Path, cuda_devices: int) -> Path:
 
 
 def cuda_device_count() -> int:
-    """CUDA devices this process can use; 0 without torch, a CUDA build or a driver."""
+    """CUDA devices this process can use; 0 without torch, a CUDA build or a driver.
+
+    A CPU-only torch wheel says so in its version (``2.13.0+cpu``): then the answer is 0
+    without importing torch, which the train task's own process otherwise never needs.
+    """
+    if _torch_version().endswith("+cpu"):
+        return 0
     try:
         import torch
 
         return torch.cuda.device_count() if torch.cuda.is_available() else 0
     except Exception:  # a broken driver or CUDA install means no usable GPU, not a failure
         return 0
+
+
+def _torch_version() -> str:
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return ""

@@ -3,6 +3,8 @@
 It takes plain, picklable arguments (paths as strings, settings as a dict) so the distributor
 can ship it to subprocesses or Spark executors, and it returns the same small value on every
 rank: in local mode the distributor's ranks all write their return values to one file.
+Rank 0 then scores the saved model, the file that is published, on the validation and test
+rows: the ranks have torch loaded already, the task's own process never needs it.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 
 from energy_forecast.long_lived import freezes_survivors
+from energy_forecast.metrics import write_predictions
 from energy_forecast.settings import TrainSettings
-from energy_forecast.training.dataset import TrainBatches, rank_row_groups
+from energy_forecast.training import artifacts
+from energy_forecast.training.dataset import TrainBatches
 from energy_forecast.training.distributed import DistContext, process_group
+from energy_forecast.training.evaluate import predict_split
 from energy_forecast.training.manifest import FeaturesManifest
 from energy_forecast.training.model import LSTMConfig, build_model
+from energy_forecast.training.sharding import rank_row_groups
 from energy_forecast.training.trainer import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,8 @@ def train_fn(
         process_group(use_gpu, train_settings.realtime_collectives) as context,
     ):
         _train(manifest, train_settings, context, out)
+        if context.is_main:
+            _write_predictions(manifest, out)
     return str(out)
 
 
@@ -59,6 +68,18 @@ def _train(
     trainer = _build_trainer(manifest, settings, context, out)
     trainer.fit()
     trainer.save_final()
+
+
+def _write_predictions(manifest: FeaturesManifest, out: Path) -> None:
+    model = artifacts.load_model(out)
+    predictions = pd.concat(
+        [
+            predict_split(model, manifest.row_groups(split), manifest.shape, manifest.target_scale)
+            for split in artifacts.EVALUATED_SPLITS
+        ],
+        ignore_index=True,
+    )
+    write_predictions(predictions, out / artifacts.PREDICTIONS_FILE)
 
 
 def _build_trainer(

@@ -2,9 +2,9 @@
 
 Training runs in ``settings.num_processes`` DDP processes started by Spark's
 ``TorchDistributor``: as local subprocesses of this task (``local_mode=True``) or as barrier
-tasks on the Spark executors (``local_mode=False``, the cluster path). Evaluation then runs
-here, in the calling process, on the saved model, so the metrics describe exactly the file
-that is published.
+tasks on the Spark executors (``local_mode=False``, the cluster path). Rank 0 then scores
+the saved model, so the metrics describe exactly the file that is published, and this
+process turns its predictions into metrics: it never imports torch (see ``launch.py``).
 
 Why a TaskFlow task rather than a second ``SparkSubmitOperator``: ``TorchDistributor`` only
 needs a SparkSession in the calling process, and owning that process lets the task return
@@ -28,24 +28,20 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from energy_forecast import metrics
-from energy_forecast.feature_arrays import RowGroup
 from energy_forecast.settings import SparkResources, TrainSettings
 from energy_forecast.spark_cluster import wait_for_task_slots
 from energy_forecast.training import artifacts, device
-from energy_forecast.training.dataset import check_shardable
-from energy_forecast.training.entrypoint import train_fn
-from energy_forecast.training.evaluate import predict_split
+from energy_forecast.training.launch import train_in_rank
 from energy_forecast.training.manifest import FeaturesManifest
+from energy_forecast.training.sharding import check_shardable
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
 
-PREDICTIONS_FILE = "predictions.parquet"
 METRICS_FILE = "metrics.json"
 MODEL_NAME = "lstm"
-EVALUATED_SPLITS: tuple[str, ...] = ("val", "test")
 
 
 def _plan_local_device(settings: TrainSettings, cuda_devices: int) -> device.DevicePlan | None:
@@ -116,10 +112,11 @@ def run_training(
     started = time.perf_counter()
     TorchDistributor(
         num_processes=settings.num_processes, local_mode=settings.local_mode, use_gpu=use_gpu
-    ).run(train_fn, str(manifest.path), str(output_dir), dataclasses.asdict(settings), use_gpu)
+    ).run(train_in_rank, str(manifest.path), str(output_dir), dataclasses.asdict(settings), use_gpu)
     train_seconds = time.perf_counter() - started
 
-    predictions = _predict(manifest, groups, output_dir)
+    predictions_path = output_dir / artifacts.PREDICTIONS_FILE
+    predictions = pd.read_parquet(predictions_path)
     history = artifacts.read_history(output_dir)
     summary = {
         "model": MODEL_NAME,
@@ -134,19 +131,7 @@ def run_training(
     return {
         "model": str(output_dir / artifacts.MODEL_FILE),
         "model_config": str(output_dir / artifacts.CONFIG_FILE),
-        "predictions": str(metrics.write_predictions(predictions, output_dir / PREDICTIONS_FILE)),
+        "predictions": str(predictions_path),
         "metrics": str(metrics.write_json(summary, output_dir / METRICS_FILE)),
         "history": str(output_dir / artifacts.HISTORY_FILE),
     }
-
-
-def _predict(
-    manifest: FeaturesManifest, groups: dict[str, list[RowGroup]], model_dir: Path
-) -> pd.DataFrame:
-    """The published model's kWh predictions for every validation and test row."""
-    model = artifacts.load_model(model_dir)
-    shape = manifest.shape
-    return pd.concat(
-        [predict_split(model, groups[s], shape, manifest.target_scale) for s in EVALUATED_SPLITS],
-        ignore_index=True,
-    )

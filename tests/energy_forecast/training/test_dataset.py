@@ -12,15 +12,8 @@ from torch.utils.data import DataLoader
 
 from energy_forecast import columns as C
 from energy_forecast.feature_arrays import RowGroup, list_row_groups
-from energy_forecast.training.dataset import (
-    Batch,
-    TrainBatches,
-    assign_row_groups,
-    batches_per_shard,
-    eval_batches,
-    rank_row_groups,
-    split_evenly,
-)
+from energy_forecast.training.dataset import Batch, TrainBatches, eval_batches
+from energy_forecast.training.sharding import rank_row_groups
 from tests.feature_files import SAMPLE_SHAPE, UNEVEN_LAYOUT, sample_table, write_split
 
 SHAPE, LAYOUT = SAMPLE_SHAPE, UNEVEN_LAYOUT
@@ -74,25 +67,6 @@ def test_each_epoch_deals_and_orders_rows_differently(numbered_split: list[RowGr
 
     assert order(1) == order(1)
     assert order(1) != order(2)
-
-
-def test_assignment_balances_rows_and_is_the_same_for_every_caller() -> None:
-    groups = [RowGroup("f", i, rows) for i, rows in enumerate([50, 13, 7, 31, 20, 9, 40])]
-
-    shards = assign_row_groups(groups, 4, np.random.default_rng([7, 1]))
-    again = assign_row_groups(groups, 4, np.random.default_rng([7, 1]))
-
-    assert shards == again
-    assert sorted(g for s in shards for g in s) == sorted(groups)
-    loads = [sum(g.rows for g in s) for s in shards]
-    assert max(loads) - min(loads) <= max(g.rows for g in groups)
-
-
-def test_every_shard_yields_the_same_number_of_nearly_equal_batches() -> None:
-    assert split_evenly(10, 3) == [4, 3, 3]
-    assert batches_per_shard([50, 45, 44, 31], batch_size=16) == 4
-    # A shard smaller than the batch count the largest needs: batches grow instead.
-    assert batches_per_shard([100, 3], batch_size=10) == 3
 
 
 def test_fewer_row_groups_than_shards_is_refused_with_a_hint(

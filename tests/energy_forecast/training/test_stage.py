@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -120,3 +123,23 @@ def test_use_gpu_true_without_cuda_fails_before_spark_starts(
     with pytest.raises(ValueError, match="use_gpu=true was requested, but no CUDA device"):
         run_training(dataclasses.replace(SETTINGS, use_gpu=True), manifest, tmp_path, MASTER)
     assert not (tmp_path / artifacts.SNAPSHOT_FILE).exists()
+
+
+_LAUNCHER_IMPORTS = """
+import sys
+from energy_forecast.training import device, stage
+print(device.cuda_device_count(), "torch" in sys.modules)
+"""
+
+
+@pytest.mark.skipif(
+    not importlib.metadata.version("torch").endswith("+cpu"),
+    reason="a CUDA build of torch must be imported to count devices",
+)
+def test_the_task_process_plans_and_launches_training_without_importing_torch() -> None:
+    # Only the ranks train and evaluate; torch in the task's own process would cost its
+    # import time and memory for nothing (the ranks get train_in_rank by reference).
+    launcher = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER_IMPORTS], capture_output=True, text=True, check=True
+    )
+    assert launcher.stdout.split() == ["0", "False"]
