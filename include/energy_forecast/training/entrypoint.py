@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 def train_fn(
     features_manifest: str, output_dir: str, settings: dict[str, Any], use_gpu: bool = False
 ) -> str:
-    """Train the LSTM on the manifest's train split; write ``model.pt`` and friends.
+    """Train the LSTM on the manifest's train split; write ``model.pt`` and friends, and
+    (rank 0) the saved model's predictions on the validation and test rows.
 
     ``settings`` holds :class:`TrainSettings` fields. Resumes from ``output_dir``'s snapshot
     when there is one. Returns ``output_dir`` on every rank.
