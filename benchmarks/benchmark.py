@@ -277,7 +277,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--epochs", type=int, default=8, help="epochs per throughput run")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating training rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating training rounds")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "benchmarks" / "results.json")
     args = parser.parse_args()
     if not args.csv.exists():
