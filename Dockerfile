@@ -16,7 +16,7 @@ RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/wh
         -r requirements.txt -e .
 # Spark drivers map this class-data archive instead of loading every class from the jars
 # (seconds per driver start); it belongs to this JDK and these jars, so it is built here.
-RUN python -m energy_forecast.jvm_archive
+RUN python -m energy_forecast.features.archive_classes
 COPY dags ./dags
 COPY plugins ./plugins
 COPY bin ./bin

@@ -11,11 +11,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Then the Spark drivers' class-data archive (include/energy_forecast/jvm_archive.py): it
+# Then the Spark drivers' class-data archive (include/energy_forecast/spark/class_archive.py): it
 # belongs to this JDK and these Spark jars, so it is built here, not shipped.
 $(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt -e .
-	$(BIN)/python -m energy_forecast.jvm_archive
+	$(BIN)/python -m energy_forecast.features.archive_classes
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt $(CHROMIUM)
@@ -34,7 +34,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	bin/airflow-local db migrate
 	bin/airflow-local dags test energy_forecast
-	@$(BIN)/python -m energy_forecast.latest_run
+	@$(BIN)/python -m energy_forecast.orchestration.latest_run
 
 ## Install, lint, then run the test suite (this is what CI runs).
 test: install-dev

@@ -136,7 +136,7 @@ def train_throughput(
 ) -> dict:
     """Median samples/s over epochs (after the first) for a fixed number of epochs."""
     from energy_forecast.settings import TrainSettings
-    from energy_forecast.training.stage import run_training
+    from energy_forecast.training.train import run_training
 
     settings = TrainSettings(
         num_processes=processes, epochs=epochs, patience=epochs, realtime_collectives=realtime
@@ -260,8 +260,8 @@ class _PythonChildRss:
 
 def gradient_elements(features_manifest: Path) -> int:
     """Parameters of the default LSTM on these features: the values DDP all-reduces."""
+    from energy_forecast.features.manifest import FeaturesManifest
     from energy_forecast.settings import TrainSettings
-    from energy_forecast.training.manifest import FeaturesManifest
     from energy_forecast.training.model import LSTMConfig, build_model
 
     shape = FeaturesManifest.load(features_manifest).shape

@@ -30,7 +30,7 @@ REAL_CSV = REPO.parent / "shared" / "data" / "household_energy_consumption.csv"
 _CHILD = """
 import json, sys, time
 from pathlib import Path
-from energy_forecast.ingest.stage import run_download
+from energy_forecast.ingest.download import run_download
 from energy_forecast.paths import RunLayout
 from energy_forecast.settings import IngestSettings
 start = time.perf_counter()

@@ -38,9 +38,12 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from energy_forecast.assets import CHAMPION
-from energy_forecast.orchestration import CheckedSparkSubmitOperator, apply_train_timeout
-from energy_forecast.params import all_params
+from energy_forecast.orchestration.assets import CHAMPION
+from energy_forecast.orchestration.params import all_params
+from energy_forecast.orchestration.spark_submit import (
+    CheckedSparkSubmitOperator,
+    apply_train_timeout,
+)
 from energy_forecast.settings import TASK_TIMEOUTS, TrainSettings
 
 
@@ -58,7 +61,7 @@ from energy_forecast.settings import TASK_TIMEOUTS, TrainSettings
 def energy_forecast():
     @task(execution_timeout=TASK_TIMEOUTS["download"])
     def download() -> dict[str, str]:
-        from energy_forecast.stages import download_stage
+        from energy_forecast.orchestration.tasks import download_stage
 
         context = get_current_context()
         return download_stage(
@@ -67,7 +70,7 @@ def energy_forecast():
 
     @task.short_circuit(execution_timeout=TASK_TIMEOUTS["check_features"])
     def skip_if_unchanged(raw: dict[str, str]) -> bool:
-        from energy_forecast.stages import unchanged_stage
+        from energy_forecast.orchestration.tasks import unchanged_stage
 
         context = get_current_context()
         return unchanged_stage(context["run_id"], context["params"], raw)
@@ -90,30 +93,30 @@ def energy_forecast():
 
     @task(execution_timeout=TASK_TIMEOUTS["check_features"])
     def check_features(raw: dict[str, str]) -> dict[str, str]:
-        from energy_forecast.stages import check_features_stage
+        from energy_forecast.orchestration.tasks import check_features_stage
 
         return check_features_stage(raw)
 
     @task(execution_timeout=TrainSettings().execution_timeout, pre_execute=apply_train_timeout)
     def train(features: dict[str, str]) -> dict[str, str]:
-        from energy_forecast.orchestration import spark_connection
-        from energy_forecast.stages import train_stage
+        from energy_forecast.orchestration.spark_submit import spark_connection
+        from energy_forecast.orchestration.tasks import train_stage
 
         context = get_current_context()
         return train_stage(context["run_id"], context["params"], features, spark_connection())
 
-    @task(execution_timeout=TASK_TIMEOUTS["baseline"])
+    @task(execution_timeout=TASK_TIMEOUTS["xgboost"])
     def baseline(features: dict[str, str]) -> dict[str, str]:
-        from energy_forecast.orchestration import spark_connection
-        from energy_forecast.stages import baseline_stage
+        from energy_forecast.orchestration.spark_submit import spark_connection
+        from energy_forecast.orchestration.tasks import baseline_stage
 
         context = get_current_context()
         return baseline_stage(context["run_id"], context["params"], features, spark_connection())
 
     @task(execution_timeout=TASK_TIMEOUTS["report"])
     def report(raw, features, lstm, xgboost) -> dict[str, str]:
-        from energy_forecast.orchestration import spark_connection
-        from energy_forecast.stages import report_stage
+        from energy_forecast.orchestration.spark_submit import spark_connection
+        from energy_forecast.orchestration.tasks import report_stage
 
         context = get_current_context()
         return report_stage(
@@ -123,7 +126,7 @@ def energy_forecast():
 
     @task(outlets=[CHAMPION], execution_timeout=TASK_TIMEOUTS["publish"])
     def publish(raw, features, lstm, xgboost, comparison) -> dict[str, str]:
-        from energy_forecast.stages import publish_stage
+        from energy_forecast.orchestration.tasks import publish_stage
 
         context = get_current_context()
         published = publish_stage(

@@ -27,6 +27,7 @@ from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.responses import FileResponse
 
+from energy_forecast.champion.registry import REGISTRY_FOLDER, Registry
 from energy_forecast.paths import (
     CHAMPION_FOLDER,
     DAG_ID,
@@ -36,7 +37,6 @@ from energy_forecast.paths import (
     champion_dir,
     resolve_inside,
 )
-from energy_forecast.registry import REGISTRY_FOLDER, Registry
 
 #: Sent with every file. HTML gets a sandbox on top: a report opened outside the UI's
 #: (already sandboxed) iframe still runs no script with the Airflow origin.

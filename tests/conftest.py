@@ -28,7 +28,7 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
     """A small local session shared by every Spark test (starting one costs ~5 s)."""
-    from energy_forecast.spark import get_session
+    from energy_forecast.spark.session import get_session
 
     session = get_session("energy-forecast-tests", master="local[2]")
     session.conf.set("spark.sql.shuffle.partitions", "2")
@@ -60,12 +60,12 @@ def small_features(spark, tmp_path_factory) -> dict:
 @pytest.fixture(scope="session")
 def small_baseline(small_features: dict, tmp_path_factory) -> dict[str, str]:
     """XGBoost trained on ``small_features`` (20 trees, early stopping after 5), built once:
-    the outputs of ``run_baseline``."""
-    from energy_forecast.baseline.xgb import run_baseline
-    from energy_forecast.settings import BaselineSettings
+    the outputs of ``run_xgboost``."""
+    from energy_forecast.settings import XGBoostSettings
+    from energy_forecast.xgb.train import run_xgboost
 
-    settings = BaselineSettings(xgb_n_estimators=20, xgb_early_stopping_rounds=5)
-    return run_baseline(
+    settings = XGBoostSettings(xgb_n_estimators=20, xgb_early_stopping_rounds=5)
+    return run_xgboost(
         settings, small_features["manifest_path"], tmp_path_factory.mktemp("xgboost"), "local[2]"
     )
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from energy_forecast import columns as C
-from energy_forecast.feature_arrays import FeatureShape
+from energy_forecast.features.arrays import FeatureShape
 
 #: The shape of :func:`sample_table`'s rows at its default sequence length.
 SAMPLE_SHAPE = FeatureShape(sequence_length=7, sequence_features=3, static_features=3)

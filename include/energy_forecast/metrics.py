@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from energy_forecast.atomic import atomic_file, write_text
+from energy_forecast.runtime.atomic import atomic_file, write_text
 
 #: Columns of every predictions Parquet file (one row per household and target day).
 PREDICTION_COLUMNS: tuple[str, ...] = (

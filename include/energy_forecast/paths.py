@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from energy_forecast.errors import InputError
+
 DAG_ID = "energy_forecast"
 CHAMPION_FOLDER = "champion"
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +30,7 @@ DATA_ROOTS_ENV = "ENERGY_FORECAST_DATA_ROOTS"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class PathOutsideRootsError(ValueError):
+class PathOutsideRootsError(InputError):
     """A user-supplied path points outside every folder it is allowed to reach."""
 
 
@@ -75,7 +77,7 @@ def safe_run_id(run_id: str) -> str:
     """
     cleaned = _UNSAFE.sub("_", run_id).strip("._")
     if not cleaned:
-        raise ValueError(f"run id {run_id!r} has no usable characters")
+        raise InputError(f"run id {run_id!r} has no usable characters")
     return cleaned
 
 

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, Self
 
-from energy_forecast.gate import PROMOTE_MODES
+from energy_forecast.errors import InputError
 
 Source = Literal["auto", "kaggle", "local", "synthetic"]
 SOURCES: tuple[str, ...] = ("auto", "kaggle", "local", "synthetic")
+#: auto: the gate decides (see ``champion.gate``); never: an experiment; force: with a reason.
+PromoteMode = Literal["auto", "never", "force"]
+PROMOTE_MODES: tuple[str, ...] = ("auto", "never", "force")
 
 
 class _FromParams:
@@ -47,15 +50,15 @@ class IngestSettings(_FromParams):
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, got {self.source!r}")
+            raise InputError(f"source must be one of {SOURCES}, got {self.source!r}")
         if not 0.0 <= self.max_quarantine_fraction <= 1.0:
-            raise ValueError("max_quarantine_fraction must be within [0, 1]")
+            raise InputError("max_quarantine_fraction must be within [0, 1]")
         if not self.max_energy_kwh > 0:
-            raise ValueError("max_energy_kwh must be > 0")
+            raise InputError("max_energy_kwh must be > 0")
         if not self.min_temperature_c < self.max_temperature_c:
-            raise ValueError("min_temperature_c must be below max_temperature_c")
+            raise InputError("min_temperature_c must be below max_temperature_c")
         if self.source == "local" and not self.local_csv_path:
-            raise ValueError(
+            raise InputError(
                 "source='local' needs local_csv_path: the path of a CSV file inside one of the "
                 "folders listed in ENERGY_FORECAST_DATA_ROOTS"
             )
@@ -76,13 +79,13 @@ class FeatureSettings(_FromParams):
 
     def __post_init__(self) -> None:
         if self.sequence_length < 1:
-            raise ValueError("sequence_length must be >= 1")
+            raise InputError("sequence_length must be >= 1")
         if self.test_days < 1 or self.val_days < 1:
-            raise ValueError("test_days and val_days must be >= 1")
+            raise InputError("test_days and val_days must be >= 1")
         if self.rows_per_row_group < 1:
-            raise ValueError("rows_per_row_group must be >= 1")
+            raise InputError("rows_per_row_group must be >= 1")
         if self.target_file_mb < 1:
-            raise ValueError("target_file_mb must be >= 1")
+            raise InputError("target_file_mb must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -115,13 +118,13 @@ class TrainSettings(_FromParams):
 
     def __post_init__(self) -> None:
         if self.num_processes < 1:
-            raise ValueError("num_processes must be >= 1")
+            raise InputError("num_processes must be >= 1")
         if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be >= 1")
+            raise InputError("epochs and batch_size must be >= 1")
         if self.learning_rate <= 0:
-            raise ValueError("learning_rate must be > 0")
+            raise InputError("learning_rate must be > 0")
         if self.epoch_timeout_minutes <= 0:
-            raise ValueError("epoch_timeout_minutes must be > 0")
+            raise InputError("epoch_timeout_minutes must be > 0")
 
     @property
     def execution_timeout(self) -> timedelta:
@@ -136,8 +139,8 @@ class TrainSettings(_FromParams):
 
 
 @dataclass(frozen=True)
-class BaselineSettings(_FromParams):
-    """Hyper-parameters of the XGBoost baseline on lag features."""
+class XGBoostSettings(_FromParams):
+    """Hyper-parameters of XGBoost on lag features, the LSTM's rival."""
 
     #: Spark tasks training XGBoost; None: every task slot the application gets when it
     #: declares the default cores (``SparkResources.cores``).
@@ -203,7 +206,7 @@ class SparkSettings(_FromParams):
 class PublishSettings(_FromParams):
     """The promotion gate (see ``gate``) and the next-day forecasts that are published."""
 
-    promote: str = "auto"  # auto (the gate) | never (experiments) | force (with a reason)
+    promote: PromoteMode = "auto"
     promote_reason: str | None = None
     promotion_margin_kwh: float = 0.01
     allow_synthetic_promotion: bool = False
@@ -216,11 +219,11 @@ class PublishSettings(_FromParams):
 
     def __post_init__(self) -> None:
         if self.promote not in PROMOTE_MODES:
-            raise ValueError(f"promote must be one of {PROMOTE_MODES}, got {self.promote!r}")
+            raise InputError(f"promote must be one of {PROMOTE_MODES}, got {self.promote!r}")
         if self.promote == "force" and not (self.promote_reason or "").strip():
-            raise ValueError("promote='force' needs promote_reason: say why it overrides the gate")
+            raise InputError("promote='force' needs promote_reason: say why it overrides the gate")
         if self.promotion_margin_kwh < 0 or self.stale_after_days < 0:
-            raise ValueError("promotion_margin_kwh and stale_after_days must be >= 0")
+            raise InputError("promotion_margin_kwh and stale_after_days must be >= 0")
 
 
 _TRAIN_OVERHEAD = timedelta(minutes=10)
@@ -233,7 +236,7 @@ TASK_TIMEOUTS: dict[str, timedelta] = {
     "download": timedelta(minutes=30),
     "preprocess": timedelta(minutes=60),
     "check_features": timedelta(minutes=5),
-    "baseline": timedelta(minutes=60),
+    "xgboost": timedelta(minutes=60),
     "report": timedelta(minutes=30),
     "publish": timedelta(minutes=30),
 }

@@ -109,7 +109,7 @@ def test_every_task_has_an_execution_timeout(dag_bag, file):
 
 
 def test_the_train_timeout_follows_the_runs_params(dag_bag):
-    from energy_forecast.orchestration import apply_train_timeout
+    from energy_forecast.orchestration.spark_submit import apply_train_timeout
 
     train = dag_bag.dags["energy_forecast"].get_task("train")
     assert train._pre_execute_hook is apply_train_timeout  # Airflow calls it before the timeout

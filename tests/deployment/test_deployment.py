@@ -29,7 +29,7 @@ pytestmark = pytest.mark.deployment
 SPARK_APPS = {
     "energy-forecast-preprocess",
     "energy-forecast-train",
-    "energy-forecast-baseline",
+    "energy-forecast-xgboost",
 }
 CHROMIUM = "/usr/bin/chromium"
 _CHROMIUM_ARGS = [

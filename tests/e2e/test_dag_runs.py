@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_forecast.registry import Registry
+from energy_forecast.champion.registry import Registry
 from tests.e2e.airflow_cli import LocalAirflow, fresh_postgres_database
 
 pytestmark = pytest.mark.e2e

@@ -199,7 +199,7 @@ def test_a_run_without_a_report_yet_is_404(api: Api, artifacts: Path) -> None:
 def test_a_run_that_skipped_as_unchanged_shows_the_champion_version_it_deferred_to(
     api: Api, artifacts: Path
 ) -> None:
-    from energy_forecast.registry import Registry
+    from energy_forecast.champion.registry import Registry
 
     def build(folder: Path) -> dict:
         (folder / "report").mkdir()

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from energy_forecast import columns as C
-from energy_forecast.atomic import replace_dir, temporary_sibling
 from energy_forecast.features.next_day import next_day_rows
+from energy_forecast.runtime.atomic import replace_dir, temporary_sibling
 from energy_forecast.settings import FeatureSettings
-from energy_forecast.spark import in_background
+from energy_forecast.spark.session import in_background
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -278,7 +278,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from energy_forecast.spark import get_session
+    from energy_forecast.spark.session import get_session
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = _parse_args(argv)

@@ -4,12 +4,12 @@
 callers that need to tell the failure modes apart or to produce synthetic data on their own.
 """
 
+from energy_forecast.ingest.download import run_download
 from energy_forecast.ingest.errors import (
     InputDataError,
     QuarantineLimitError,
     SourceUnavailableError,
 )
-from energy_forecast.ingest.stage import run_download
 from energy_forecast.ingest.synthetic import generate_synthetic, write_synthetic_csv
 
 __all__ = [

@@ -6,8 +6,10 @@ the file: whoever reads the log should know what to fix without opening the code
 
 from __future__ import annotations
 
+from energy_forecast.errors import InputError
 
-class InputDataError(ValueError):
+
+class InputDataError(InputError):
     """The input file cannot be used at all: missing, empty, unreadable or lacking columns."""
 
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from energy_forecast import columns as c
-from energy_forecast.atomic import atomic_file
 from energy_forecast.ingest.schema import DAY_NAMES
+from energy_forecast.runtime.atomic import atomic_file
 
 START_DATE = date(2025, 4, 1)
 

@@ -17,7 +17,6 @@ import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from energy_forecast.atomic import atomic_file
 from energy_forecast.columns import DATE, ENERGY, HOUSEHOLD
 from energy_forecast.report.predictions import (
     ACTUAL_COL,
@@ -26,6 +25,7 @@ from energy_forecast.report.predictions import (
     PREDICTED_COL,
     SPLIT_COL,
 )
+from energy_forecast.runtime.atomic import atomic_file
 
 _DPI = 100
 _PANEL_INCHES = 4.0

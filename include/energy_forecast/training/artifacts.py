@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from energy_forecast.atomic import atomic_file, write_text
+from energy_forecast.runtime.atomic import atomic_file, write_text
 
 if TYPE_CHECKING:
     import torch

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from energy_forecast.feature_arrays import (
+from energy_forecast.features.arrays import (
     MODEL_COLUMNS,
     FeatureShape,
     RowGroup,

@@ -20,14 +20,14 @@ from typing import Any
 import pandas as pd
 import torch
 
-from energy_forecast.long_lived import freezes_survivors
+from energy_forecast.features.manifest import FeaturesManifest
 from energy_forecast.metrics import write_predictions
+from energy_forecast.runtime.long_lived import freezes_survivors
 from energy_forecast.settings import TrainSettings
 from energy_forecast.training import artifacts
 from energy_forecast.training.dataset import TrainBatches
 from energy_forecast.training.distributed import DistContext, process_group
 from energy_forecast.training.evaluate import predict_split
-from energy_forecast.training.manifest import FeaturesManifest
 from energy_forecast.training.model import LSTMConfig, build_model
 from energy_forecast.training.sharding import rank_row_groups
 from energy_forecast.training.trainer import Trainer, seed_everything

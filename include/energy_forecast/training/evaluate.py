@@ -14,15 +14,15 @@ import pandas as pd
 import torch
 
 from energy_forecast import columns as C
-from energy_forecast.feature_arrays import (
+from energy_forecast.features.arrays import (
     MODEL_COLUMNS,
     FeatureShape,
     RowGroup,
     decode,
     read_row_group,
 )
+from energy_forecast.features.manifest import Scale
 from energy_forecast.training.dataset import to_batch
-from energy_forecast.training.manifest import Scale
 from energy_forecast.training.model import LSTMRegressor
 
 _ID_COLUMNS = (C.HOUSEHOLD, C.DATE, C.SPLIT, C.TARGET_KWH)

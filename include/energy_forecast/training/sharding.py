@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from energy_forecast.feature_arrays import RowGroup
+from energy_forecast.features.arrays import RowGroup
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from energy_forecast.feature_arrays import FeatureShape, RowGroup
+from energy_forecast.features.arrays import FeatureShape, RowGroup
 from energy_forecast.settings import TrainSettings
 from energy_forecast.training import artifacts
 from energy_forecast.training.dataset import Batch, TrainBatches, eval_batches

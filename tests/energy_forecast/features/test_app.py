@@ -175,8 +175,8 @@ def test_a_split_is_written_as_files_of_equal_row_groups_whatever_their_size(spa
 
 
 def test_the_manifest_counts_the_files_and_row_groups_training_reads(spark, tmp_path):
-    from energy_forecast.feature_arrays import list_row_groups
     from energy_forecast.features.app import effective_rows_per_row_group
+    from energy_forecast.features.arrays import list_row_groups
 
     manifest = _run(spark, tmp_path)
 

@@ -37,7 +37,7 @@ _RUN_OLD = """
 import sys
 from pathlib import Path
 import energy_forecast
-from energy_forecast.ingest.stage import run_download
+from energy_forecast.ingest.stage import run_download  # its name at the old commit
 from energy_forecast.paths import RunLayout
 from energy_forecast.settings import IngestSettings
 print(energy_forecast.__file__)

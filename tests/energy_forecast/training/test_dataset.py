@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from energy_forecast import columns as C
-from energy_forecast.feature_arrays import RowGroup, list_row_groups
+from energy_forecast.features.arrays import RowGroup, list_row_groups
 from energy_forecast.training.dataset import Batch, TrainBatches, eval_batches
 from energy_forecast.training.sharding import rank_row_groups
 from tests.feature_files import SAMPLE_SHAPE, UNEVEN_LAYOUT, sample_table, write_split

@@ -214,7 +214,7 @@ def test_a_gpu_plans_driver_conf_passes_torchdistributors_local_mode_checks(
         f"""
         import json
         from pyspark.ml.torch.distributor import TorchDistributor, _get_gpus_owned
-        from energy_forecast.spark import get_session
+        from energy_forecast.spark.session import get_session
 
         spark = get_session("device-test", master="local[1]", conf={plan.driver_conf!r})
         distributor = TorchDistributor(num_processes=2, local_mode=True, use_gpu=True)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from energy_forecast.feature_arrays import FeatureShape
+from energy_forecast.features.arrays import FeatureShape
+from energy_forecast.features.manifest import FeaturesManifest
 from energy_forecast.metrics import PREDICTION_COLUMNS
 from energy_forecast.training import artifacts
 from energy_forecast.training.evaluate import predict_split, unscale
-from energy_forecast.training.manifest import FeaturesManifest
 from energy_forecast.training.model import LSTMConfig, build_model
 from tests.feature_files import write_features
 

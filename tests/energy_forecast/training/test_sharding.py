@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from energy_forecast.feature_arrays import RowGroup
+from energy_forecast.features.arrays import RowGroup
 from energy_forecast.training.sharding import assign_row_groups, batches_per_shard, split_evenly
 
 

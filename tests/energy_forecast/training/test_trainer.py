@@ -1,6 +1,6 @@
 """The training loop, run in-process as a world of one through the real entry point.
 
-The two-process path through TorchDistributor is covered in ``test_stage.py``; these tests pin
+The two-process path through TorchDistributor is covered in ``test_train.py``; these tests pin
 down what must hold whatever the world size: repeatability, resumption, early stopping.
 """
 
@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 
-from energy_forecast.feature_arrays import FeatureShape
+from energy_forecast.features.arrays import FeatureShape
+from energy_forecast.features.manifest import FeaturesManifest
 from energy_forecast.settings import TrainSettings
 from energy_forecast.training import artifacts
 from energy_forecast.training.entrypoint import train_fn
 from energy_forecast.training.evaluate import predict_split
-from energy_forecast.training.manifest import FeaturesManifest
 from tests.feature_files import write_features
 
 SMALL = TrainSettings(

@@ -1,1 +1,0 @@
-"""XGBoost on lag features: the tabular baseline the LSTM has to beat."""

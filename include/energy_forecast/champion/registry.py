@@ -1,0 +1,190 @@
+"""The model registry: every promoted champion kept as an immutable, numbered version.
+
+MLflow's registry (an alias ``champion`` over model versions) is what users of this field
+know, but no MLflow release with aliases installs beside this project's pinned stack (see
+the README), so this is the same idea on files under the artifacts root:
+
+    energy_forecast/registry/v0001/   model/, pipeline_model/, report/, forecasts.parquet,
+                                      champion.json (run id, data interval, input sha256,
+                                      params, metrics, gate decision)
+    energy_forecast/registry/backtest.json   one row per run date, promoted or not
+    energy_forecast/champion -> registry/v0003   the "current" pointer
+
+A version folder is built under a hidden name and renamed into place complete; the pointer
+is a symlink replaced with one ``rename``. A reader that resolves ``champion`` once and reads
+inside the folder it names therefore always finds a whole version, old or new, and never
+none once one exists (versions are never changed or deleted).
+
+    python -m energy_forecast.champion.registry          # the history, newest first
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from energy_forecast.paths import DAG_ID, artifacts_root, champion_dir
+from energy_forecast.runtime.atomic import write_text
+
+REGISTRY_FOLDER = "registry"
+METADATA_FILE = "champion.json"
+BACKTEST_FILE = "backtest.json"
+_VERSION = re.compile(r"^v(\d{4,})$")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One registered champion: its folder and what was recorded about it."""
+
+    number: int
+    path: Path
+    metadata: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return version_name(self.number)
+
+    @property
+    def model(self) -> str:
+        return self.metadata["champion"]
+
+
+def version_name(number: int) -> str:
+    return f"v{number:04d}"
+
+
+class Registry:
+    """Versions under ``<root>/energy_forecast/registry`` and the ``champion`` pointer."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        base = (root or artifacts_root()) / DAG_ID
+        self.folder = base / REGISTRY_FOLDER
+        self.pointer = champion_dir(root)
+
+    # --- reading -----------------------------------------------------------------------
+    def versions(self) -> list[Version]:
+        """Every registered version, oldest first."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in self.folder.iterdir():
+            match = _VERSION.match(path.name)
+            if match and path.is_dir():
+                found.append(Version(int(match.group(1)), path, _read_metadata(path)))
+        return sorted(found, key=lambda v: v.number)
+
+    def current(self) -> Version | None:
+        """The version the ``champion`` pointer names, or None before the first promotion."""
+        if not self.pointer.is_symlink():
+            return None
+        target = self.pointer.resolve()
+        match = _VERSION.match(target.name)
+        if not match or not target.is_dir():
+            return None
+        return Version(int(match.group(1)), target, _read_metadata(target))
+
+    def backtest(self) -> list[dict[str, Any]]:
+        """One row per run that reached the gate, ordered by the data's last date."""
+        path = self.folder / BACKTEST_FILE
+        rows = json.loads(path.read_text()) if path.exists() else []
+        return sorted(rows, key=lambda r: (r.get("data_last_date") or "", r.get("run_id", "")))
+
+    # --- writing -----------------------------------------------------------------------
+    def register(self, build: Callable[[Path], dict[str, Any]]) -> Version:
+        """Build a new version with ``build(folder)`` (it returns the metadata), then make
+        it current. Nothing is visible until the folder is complete."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        staged = self.folder / f".staged-{uuid4().hex[:12]}"
+        staged.mkdir()
+        try:
+            metadata = build(staged)
+            number = (self.versions()[-1].number if self.versions() else 0) + 1
+            metadata = {**metadata, "version": version_name(number)}
+            write_text(staged / METADATA_FILE, json.dumps(metadata, indent=2, default=str))
+            final = self.folder / version_name(number)
+            staged.rename(final)  # fails if it exists: versions are never overwritten
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        self._point_at(final)
+        return Version(number, final, metadata)
+
+    def record_backtest(self, row: dict[str, Any]) -> None:
+        """Add (or, for a retried run, replace) this run's row of the backtest table."""
+        rows = [r for r in self.backtest() if r.get("run_id") != row.get("run_id")]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_text(self.folder / BACKTEST_FILE, json.dumps([*rows, row], indent=2, default=str))
+
+    def _point_at(self, version_folder: Path) -> None:
+        self.pointer.parent.mkdir(parents=True, exist_ok=True)
+        if self.pointer.exists() and not self.pointer.is_symlink():
+            # A champion folder from before the registry: keep it, out of the way.
+            self.pointer.rename(self.pointer.with_name(f".champion-legacy-{uuid4().hex[:8]}"))
+        link = self.pointer.with_name(f".champion-link-{uuid4().hex[:12]}")
+        link.symlink_to(os.path.relpath(version_folder, self.pointer.parent))
+        os.replace(link, self.pointer)  # one rename: readers see the old or the new version
+
+
+def _read_metadata(folder: Path) -> dict[str, Any]:
+    path = folder / METADATA_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def history_rows(registry: Registry) -> list[list[str]]:
+    """The registry's versions as table rows, newest first: what the report and CLI show."""
+    current = registry.current()
+    rows = []
+    for version in reversed(registry.versions()):
+        meta = version.metadata
+        gate = meta.get("gate", {})
+        rows.append(
+            [
+                version.name + (" *" if current and current.number == version.number else ""),
+                meta.get("champion", "?"),
+                meta.get("run_id", "?"),
+                str(meta.get("data_last_date", "?")),
+                _rmse(gate.get("challenger_test_rmse")),
+                str(meta.get("source", "?")),
+                str(meta.get("published_at", "?")),
+            ]
+        )
+    return rows
+
+
+HISTORY_TITLES = [
+    "version",
+    "model",
+    "run id",
+    "data to",
+    "test RMSE kWh",
+    "source",
+    "promoted at",
+]
+
+
+def _rmse(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, int | float) else "n/a"
+
+
+def main() -> None:
+    registry = Registry()
+    rows = history_rows(registry)
+    if not rows:
+        print(f"no champion registered under {registry.folder}")
+        return
+    table = [HISTORY_TITLES, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(HISTORY_TITLES))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print("* current champion")
+
+
+if __name__ == "__main__":
+    main()

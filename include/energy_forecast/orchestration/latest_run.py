@@ -1,0 +1,38 @@
+"""Print where the newest run's results are: ``python -m energy_forecast.orchestration.latest_run``.
+
+``make run`` ends with this so the person who ran it knows which file to open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from energy_forecast.paths import CHAMPION_FOLDER, DAG_ID, RunLayout, artifacts_root
+
+
+def latest_run(root: Path | None = None) -> RunLayout | None:
+    """The most recently modified run folder, if any run has written one."""
+    runs_dir = (root or artifacts_root()) / DAG_ID
+    runs = [p for p in runs_dir.glob("*") if p.is_dir() and not p.name.startswith(".")]
+    runs = [p for p in runs if p.name != CHAMPION_FOLDER]
+    return RunLayout(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
+
+
+def main() -> None:
+    layout = latest_run()
+    if layout is None:
+        print(f"no run found under {artifacts_root() / DAG_ID}")
+        return
+    print(f"run folder: {layout.run_dir}")
+    for label, path in [
+        ("report", layout.report_dir / "report.html"),
+        ("metrics", layout.report_dir / "metrics.json"),
+        ("features", layout.features_manifest),
+        ("validated data", layout.validated),
+    ]:
+        if path.exists():
+            print(f"{label}: {path}")
+
+
+if __name__ == "__main__":
+    main()

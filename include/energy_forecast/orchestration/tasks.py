@@ -1,0 +1,336 @@
+"""What each DAG task does, in plain Python: params and run id in, artifact paths out.
+
+The DAG's task bodies are one call into this module, so the wiring stays readable and every
+stage can be exercised without Airflow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from energy_forecast.champion.promotion import (
+    RunFacts,
+    evaluate_and_decide,
+    report_sections,
+    unchanged_reason,
+)
+from energy_forecast.champion.registry import Registry
+from energy_forecast.paths import RunLayout, data_roots, resolve_inside
+from energy_forecast.report.compare import Comparison
+from energy_forecast.report.render import ReportSection
+from energy_forecast.runtime.atomic import write_text
+from energy_forecast.runtime.log_relay import relay_output
+from energy_forecast.runtime.long_lived import freezes_survivors
+from energy_forecast.settings import IngestSettings, PublishSettings, SparkSettings
+from energy_forecast.spark.session import SparkConnection
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Lines that Spark, the training ranks and XGBoost write to the task's stdout/stderr.
+_CHILD_OUTPUT = logging.getLogger("energy_forecast.child_output")
+
+
+@freezes_survivors
+def download(
+    run_id: str, params: Mapping[str, Any], data_interval_end: datetime | None = None
+) -> dict[str, str]:
+    """Fetch and validate the raw data, up to the run's point in time; also name the folder
+    preprocessing writes to.
+
+    A scheduled or backfilled run keeps only rows dated before its ``data_interval_end``, so
+    a backfill is a walk-forward backtest; a manual run with no logical date uses all rows.
+    """
+    from energy_forecast.ingest.download import run_download
+
+    layout = RunLayout.for_run(run_id)
+    cutoff = data_interval_end.date() if data_interval_end else None
+    outputs = run_download(IngestSettings.from_params(params), layout, cutoff=cutoff)
+    return {**outputs, "features_dir": str(layout.features_dir)}
+
+
+def run_facts(run_id: str, params: Mapping[str, Any], raw: Mapping[str, str]) -> RunFacts:
+    """What the registry records about this run, from the download's manifest."""
+    ingest = json.loads(Path(raw["manifest"]).read_text())
+    return RunFacts(
+        run_id=run_id,
+        source=ingest["source"],
+        input_sha256=ingest["input_sha256"],
+        cutoff=ingest.get("cutoff"),
+        data_last_date=str(ingest["last_date"]),
+        params=dict(params),
+    )
+
+
+@freezes_survivors
+def skip_if_unchanged(run_id: str, params: Mapping[str, Any], raw: Mapping[str, str]) -> bool:
+    """False (skip everything downstream) when the champion's run had this input, cut-off
+    and Params; the log says why."""
+    registry = Registry()
+    reason = unchanged_reason(
+        run_facts(run_id, params, raw), registry, PublishSettings.from_params(params)
+    )
+    if reason:
+        log.info("skipping training and publishing: %s", reason)
+        note = {"reason": reason, "champion_version": registry.current().name}
+        write_text(RunLayout.for_run(run_id).skip_note, json.dumps(note, indent=2))
+    return reason is None
+
+
+@freezes_survivors
+def check_features(raw: Mapping[str, str]) -> dict[str, str]:
+    """Read the Spark application's manifest and prove no row was lost on the way."""
+    import pyarrow.parquet as pq
+
+    from energy_forecast.features.manifest import FeaturesManifest
+
+    features_dir = Path(raw["features_dir"])
+    manifest_path = features_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise FileNotFoundError(
+            f"preprocessing wrote no manifest at {manifest_path}; see the preprocess task log"
+        )
+    manifest = FeaturesManifest.load(manifest_path)
+    validated_rows = pq.ParquetFile(raw["validated"]).metadata.num_rows
+    split_rows = manifest.split_rows
+    if sum(split_rows.values()) != validated_rows:
+        raise ValueError(
+            f"feature rows per split {split_rows} do not add up to the {validated_rows} "
+            "validated rows"
+        )
+    empty = [name for name, rows in split_rows.items() if rows == 0]
+    if empty:
+        raise ValueError(f"feature splits {empty} are empty; check test_days/val_days")
+    return {
+        "manifest": str(manifest_path),
+        "pipeline_model": str(manifest.pipeline_model),
+        **{name: str(path) for name, path in manifest.split_paths.items()},
+    }
+
+
+@freezes_survivors
+def train_lstm(
+    run_id: str,
+    params: Mapping[str, Any],
+    features: Mapping[str, str],
+    spark: SparkConnection,
+) -> dict[str, str]:
+    """Distributed LSTM training and its evaluation in kWh."""
+    from energy_forecast.settings import TrainSettings
+    from energy_forecast.training.train import run_training
+
+    with relay_output(_CHILD_OUTPUT):
+        return run_training(
+            TrainSettings.from_params(params),
+            Path(features["manifest"]),
+            RunLayout.for_run(run_id).lstm_dir,
+            spark.master,
+            resources=SparkSettings.from_params(params).resources(spark.extras),
+            master_web_ui=spark.master_web_ui,
+        )
+
+
+@freezes_survivors
+def train_xgboost(
+    run_id: str,
+    params: Mapping[str, Any],
+    features: Mapping[str, str],
+    spark: SparkConnection,
+) -> dict[str, str]:
+    """XGBoost on the same rows and split, evaluated like the LSTM."""
+    from energy_forecast.settings import XGBoostSettings
+    from energy_forecast.xgb.train import run_xgboost
+
+    with relay_output(_CHILD_OUTPUT):
+        return run_xgboost(
+            XGBoostSettings.from_params(params),
+            Path(features["manifest"]),
+            RunLayout.for_run(run_id).xgboost_dir,
+            spark.master,
+            resources=SparkSettings.from_params(params).resources(spark.extras),
+            master_web_ui=spark.master_web_ui,
+        )
+
+
+@freezes_survivors
+def report(
+    run_id: str,
+    params: Mapping[str, Any],
+    raw: Mapping[str, str],
+    features: Mapping[str, str],
+    lstm: Mapping[str, str],
+    xgboost: Mapping[str, str],
+    spark_connection: SparkConnection,
+) -> dict[str, str]:
+    """Compare every model on the same held-out rows, choose the challenger, and decide at
+    the gate whether it replaces the champion (the decision is in the report and the XCom)."""
+    from energy_forecast.features.manifest import FeaturesManifest
+    from energy_forecast.report.build import run_report
+    from energy_forecast.spark.session import get_session
+
+    manifest = FeaturesManifest.load(Path(features["manifest"]))
+    run_info = {
+        "run_id": run_id,
+        "source": raw["source"],
+        "params": {key: params[key] for key in params},
+        "rows": manifest.split_rows,
+        "split_dates": manifest.split_dates,
+    }
+    model_outputs = {
+        "lstm": {
+            "predictions": lstm["predictions"],
+            "metrics": lstm["metrics"],
+            "history": lstm["history"],
+        },
+        "xgboost": {"predictions": xgboost["predictions"], "metrics": xgboost["metrics"]},
+    }
+    settings = PublishSettings.from_params(params)
+    model_dirs = {"lstm": Path(lstm["model"]).parent, "xgboost": Path(xgboost["model"])}
+    resources = SparkSettings.from_params(params).resources(spark_connection.extras)
+
+    def gate(comparison: Comparison) -> tuple[list[ReportSection], dict[str, Any]]:
+        registry = Registry()
+
+        def spark() -> Any:
+            return get_session(
+                "energy-forecast-report", master=spark_connection.master, conf=resources.conf()
+            )
+
+        rmse = {
+            "val": comparison.rmse(comparison.champion, "val"),
+            "test": comparison.rmse(comparison.champion, "test"),
+            "persistence_test": comparison.rmse("persistence", "test"),
+        }
+        decision, evidence = evaluate_and_decide(
+            run_facts(run_id, params, raw),
+            comparison.champion,
+            rmse,
+            model_dirs,
+            manifest,
+            Path(raw["validated"]),
+            registry,
+            settings,
+            spark,
+            _temperature_forecasts(settings),
+        )
+        incumbent = decision.incumbent
+        extra = {
+            "promote": "true" if decision.promote else "false",
+            "gate_reason": decision.reason,
+            "incumbent_version": incumbent.version if incumbent else "",
+            "served_test_rmse": f"{evidence['served_test_rmse']:.6f}",
+            "promotion": {"decision": decision.as_dict(), **evidence},
+        }
+        return report_sections(decision, evidence, registry), extra
+
+    with relay_output(_CHILD_OUTPUT):
+        return run_report(
+            Path(raw["validated"]),
+            model_outputs,
+            run_info,
+            RunLayout.for_run(run_id).report_dir,
+            extend=gate,
+        )
+
+
+@freezes_survivors
+def publish(
+    run_id: str,
+    params: Mapping[str, Any],
+    raw: Mapping[str, str],
+    features: Mapping[str, str],
+    lstm: Mapping[str, str],
+    xgboost: Mapping[str, str],
+    report: Mapping[str, str],
+) -> dict[str, str] | None:
+    """Register the challenger as the new champion when the gate said so; None otherwise.
+
+    The version (model, PipelineModel, report, next-day forecasts, metadata) is built whole
+    before the ``champion`` pointer moves to it.
+    """
+    from energy_forecast.champion.publish import FORECASTS_FILE, publish_champion
+    from energy_forecast.features.manifest import FeaturesManifest
+    from energy_forecast.serving.forecast import forecast_next_day
+
+    if report["promote"] != "true":
+        log.info("keeping the champion: %s", report["gate_reason"])
+        return None
+    registry = Registry()
+    current = registry.current()
+    if (current.name if current else "") != report["incumbent_version"]:
+        raise RuntimeError(
+            f"the champion changed since the gate compared against "
+            f"{report['incumbent_version'] or 'no champion'}; rerun the report task"
+        )
+    champion = report["champion"]
+    model_dir = {"lstm": Path(lstm["model"]).parent, "xgboost": Path(xgboost["model"])}[champion]
+    model_files = (
+        [Path(lstm["model"]), Path(lstm["model_config"])] if champion == "lstm" else [model_dir]
+    )
+    settings = PublishSettings.from_params(params)
+    facts = run_facts(run_id, params, raw)
+    metrics = json.loads(Path(report["metrics"]).read_text())
+
+    def write_forecasts(model: Path, path: Path) -> Path:
+        return forecast_next_day(
+            champion,
+            model,
+            FeaturesManifest.load(Path(features["manifest"])),
+            path,
+            settings.stale_after_days,
+            _temperature_forecasts(settings),
+        )
+
+    with relay_output(_CHILD_OUTPUT):
+        version = publish_champion(
+            registry,
+            champion=champion,
+            model_files=model_files,
+            pipeline_model=Path(features["pipeline_model"]),
+            report_dir=Path(report["report_dir"]),
+            write_forecasts=write_forecasts,
+            metadata={
+                "run_id": run_id,
+                "source": facts.source,
+                "cutoff": facts.cutoff,
+                "data_last_date": facts.data_last_date,
+                "input_sha256": facts.input_sha256,
+                "params": facts.params,
+                "fingerprint": facts.fingerprint(),
+                "metrics": metrics["models"][champion],
+                "served_test_rmse": float(report["served_test_rmse"]),
+                "gate": metrics["promotion"]["decision"],
+                "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+    log.info("promoted %s as %s: %s", champion, version.name, report["gate_reason"])
+    pointer = registry.pointer
+    return {
+        "champion_dir": str(pointer),
+        "version": version.name,
+        "champion": champion,
+        "forecasts": str(pointer / FORECASTS_FILE),
+        "report_html": str(pointer / "report" / "report.html"),
+    }
+
+
+def _temperature_path(settings: PublishSettings) -> Path | None:
+    if not settings.temperature_forecasts_path:
+        return None
+    return resolve_inside(
+        settings.temperature_forecasts_path, data_roots(), "temperature_forecasts_path"
+    )
+
+
+def _temperature_forecasts(settings: PublishSettings) -> pd.DataFrame | None:
+    from energy_forecast.serving.temperatures import read_temperature_forecasts
+
+    path = _temperature_path(settings)
+    return read_temperature_forecasts(path) if path else None
