@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test serve stop install install-dev clean
+.PHONY: run test serve stop gpu-check install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ serve: install
 
 stop:
 	$(BIN)/python -m deploy.topology stop
+
+## On a CUDA machine: train the LSTM on the real file on the GPU and print samples/s and RMSE.
+gpu-check: install
+	$(BIN)/python -m benchmarks.gpu_check
 
 clean:
 	rm -rf .airflow artifacts

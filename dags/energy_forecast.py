@@ -14,16 +14,20 @@ Consumption* data set. Each task hands the next one **paths**, never data:
    split, and returns the feature paths.
 4. **train**: a hybrid LSTM trained with PyTorch DDP launched by Spark's `TorchDistributor`,
    streaming Parquet row groups evenly to each process; checkpoints every epoch.
-5. **baseline**: `xgboost.spark` on lag features of the same rows and split.
-6. **report**: both models and two naive baselines on the same held-out days, in kWh; the
-   challenger is the lowest validation RMSE. The gate scores it as served and re-scores the
-   current champion on the same test rows, and decides whether it is promoted.
-7. **publish**: when promoted, a new registry version (model, `PipelineModel`, report,
-   next-day forecasts, metadata) becomes `artifacts/energy_forecast/champion` in one rename
-   and the `energy_forecast_champion` Asset is updated; otherwise the task is skipped.
+5. **xgboost**: `xgboost.spark` on lag features of the same rows and split, the LSTM's rival.
+6. **report**: both models and two naive baselines (persistence, household mean) on the same
+   held-out days, in kWh; the challenger is the lowest validation RMSE. The gate scores it as
+   served and re-scores the current champion on the same test rows, and writes its decision
+   to `decision.json`; the report shows it.
+7. **publish**: when the decision is to promote, a new registry version (model,
+   `PipelineModel`, report, next-day forecasts, metadata) becomes
+   `artifacts/energy_forecast/champion` in one rename and the `energy_forecast_champion` Asset
+   is updated; otherwise the task is skipped.
 
 A scheduled or backfilled run uses only rows dated before its data interval's end; a run
-whose input, cut-off and Params equal the champion's skips everything after download.
+whose input, cut-off and Params equal the champion's skips everything after download. An
+error a retry cannot fix (a path outside the data roots, bad Params, malformed input) fails
+its task at once; other failures are retried.
 
 Every artifact of a run lives in `artifacts/energy_forecast/<run_id>/`; the run's page has a
 **Report** tab (the `energy_forecast_reports` plugin). Params are grouped by stage in the
@@ -36,15 +40,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowSkipException
 
 from energy_forecast.orchestration.assets import CHAMPION
 from energy_forecast.orchestration.params import all_params
 from energy_forecast.orchestration.spark_submit import (
     CheckedSparkSubmitOperator,
     apply_train_timeout,
+    spark_connection,
 )
-from energy_forecast.settings import TASK_TIMEOUTS, TrainSettings
+from energy_forecast.settings import TASK_TIMEOUTS, FeatureSettings, TrainSettings
 
 
 @dag(
@@ -61,79 +65,72 @@ from energy_forecast.settings import TASK_TIMEOUTS, TrainSettings
 def energy_forecast():
     @task(execution_timeout=TASK_TIMEOUTS["download"])
     def download() -> dict[str, str]:
-        from energy_forecast.orchestration.tasks import download_stage
+        from energy_forecast.orchestration import tasks
 
         context = get_current_context()
-        return download_stage(
+        return tasks.download(
             context["run_id"], context["params"], context.get("data_interval_end")
         )
 
     @task.short_circuit(execution_timeout=TASK_TIMEOUTS["check_features"])
     def skip_if_unchanged(raw: dict[str, str]) -> bool:
-        from energy_forecast.orchestration.tasks import unchanged_stage
+        from energy_forecast.orchestration import tasks
 
         context = get_current_context()
-        return unchanged_stage(context["run_id"], context["params"], raw)
+        return tasks.skip_if_unchanged(context["run_id"], context["params"], raw)
 
     preprocess = CheckedSparkSubmitOperator(
         task_id="preprocess",
         name="energy-forecast-preprocess",
         application_module="energy_forecast.features.app",
+        settings_type=FeatureSettings,
         execution_timeout=TASK_TIMEOUTS["preprocess"],
         application_args=[
             "--validated", "{{ ti.xcom_pull(task_ids='download')['validated'] }}",
             "--output-dir", "{{ ti.xcom_pull(task_ids='download')['features_dir'] }}",
-            "--sequence-length", "{{ params.sequence_length }}",
-            "--test-days", "{{ params.test_days }}",
-            "--val-days", "{{ params.val_days }}",
-            "--rows-per-row-group", "{{ params.rows_per_row_group }}",
-            "--target-file-mb", "{{ params.target_file_mb }}",
         ],
     )  # fmt: skip
 
     @task(execution_timeout=TASK_TIMEOUTS["check_features"])
     def check_features(raw: dict[str, str]) -> dict[str, str]:
-        from energy_forecast.orchestration.tasks import check_features_stage
+        from energy_forecast.orchestration import tasks
 
-        return check_features_stage(raw)
+        return tasks.check_features(raw)
 
     @task(execution_timeout=TrainSettings().execution_timeout, pre_execute=apply_train_timeout)
     def train(features: dict[str, str]) -> dict[str, str]:
-        from energy_forecast.orchestration.spark_submit import spark_connection
-        from energy_forecast.orchestration.tasks import train_stage
+        from energy_forecast.orchestration import tasks
 
         context = get_current_context()
-        return train_stage(context["run_id"], context["params"], features, spark_connection())
+        return tasks.train_lstm(context["run_id"], context["params"], features, spark_connection())
 
     @task(execution_timeout=TASK_TIMEOUTS["xgboost"])
-    def baseline(features: dict[str, str]) -> dict[str, str]:
-        from energy_forecast.orchestration.spark_submit import spark_connection
-        from energy_forecast.orchestration.tasks import baseline_stage
+    def xgboost(features: dict[str, str]) -> dict[str, str]:
+        from energy_forecast.orchestration import tasks
 
         context = get_current_context()
-        return baseline_stage(context["run_id"], context["params"], features, spark_connection())
+        return tasks.train_xgboost(
+            context["run_id"], context["params"], features, spark_connection()
+        )
 
     @task(execution_timeout=TASK_TIMEOUTS["report"])
     def report(raw, features, lstm, xgboost) -> dict[str, str]:
-        from energy_forecast.orchestration.spark_submit import spark_connection
-        from energy_forecast.orchestration.tasks import report_stage
+        from energy_forecast.orchestration import tasks
 
         context = get_current_context()
-        return report_stage(
+        return tasks.report(
             context["run_id"], context["params"], raw, features, lstm, xgboost,
             spark_connection(),
         )  # fmt: skip
 
     @task(outlets=[CHAMPION], execution_timeout=TASK_TIMEOUTS["publish"])
     def publish(raw, features, lstm, xgboost, comparison) -> dict[str, str]:
-        from energy_forecast.orchestration.tasks import publish_stage
+        from energy_forecast.orchestration import tasks
 
         context = get_current_context()
-        published = publish_stage(
+        published = tasks.publish(
             context["run_id"], context["params"], raw, features, lstm, xgboost, comparison
         )
-        if published is None:  # the gate kept the champion: no Asset event
-            raise AirflowSkipException(f"champion kept: {comparison['gate_reason']}")
         context["outlet_events"][CHAMPION].extra = published
         return published
 
@@ -141,9 +138,9 @@ def energy_forecast():
     features = check_features(raw)
     raw >> skip_if_unchanged(raw) >> preprocess >> features
     lstm = train(features)
-    xgboost = baseline(features)
-    comparison = report(raw, features, lstm, xgboost)
-    publish(raw, features, lstm, xgboost, comparison)
+    xgb = xgboost(features)
+    comparison = report(raw, features, lstm, xgb)
+    publish(raw, features, lstm, xgb, comparison)
 
 
 energy_forecast()

@@ -27,10 +27,10 @@ from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.responses import FileResponse
 
-from energy_forecast.champion.registry import REGISTRY_FOLDER, Registry
+from energy_forecast.champion.registry import Registry
 from energy_forecast.paths import (
-    CHAMPION_FOLDER,
     DAG_ID,
+    RESERVED_FOLDERS,
     PathOutsideRootsError,
     RunLayout,
     artifacts_root,
@@ -107,7 +107,7 @@ def list_runs() -> list[dict[str, Any]]:
     folders = [
         folder
         for folder in dag_dir.iterdir()
-        if folder.name not in {CHAMPION_FOLDER, REGISTRY_FOLDER}
+        if folder.name not in RESERVED_FOLDERS
         and not folder.name.startswith(".")  # folders being staged by a publish
         and _inside(folder, dag_dir) is not None
         and folder.is_dir()

@@ -19,7 +19,14 @@ from pathlib import Path
 from energy_forecast.errors import InputError
 
 DAG_ID = "energy_forecast"
+#: The published champion: a symlink to one registry version (see ``champion.registry``).
 CHAMPION_FOLDER = "champion"
+#: Every registered champion version, kept beside the run folders.
+REGISTRY_FOLDER = "registry"
+#: Folders under ``<artifacts>/<DAG_ID>`` that are not runs. A run may never be named like
+#: one (it would write into the published champion), and nothing that looks for runs may
+#: take one for a run (the registry is written after a run's folder, so it is newer).
+RESERVED_FOLDERS: frozenset[str] = frozenset({CHAMPION_FOLDER, REGISTRY_FOLDER})
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: Environment variable naming the root of all run folders (a shared volume when deployed).
@@ -74,10 +81,18 @@ def safe_run_id(run_id: str) -> str:
     """Turn an Airflow run id (``manual__2025-04-08T00:00:00+00:00``) into a folder name.
 
     Colons and plus signs are legal in POSIX names but break Hadoop paths, which Spark uses.
+    A run id that would land on a reserved folder is refused, in any case: on a
+    case-insensitive file system ``Champion`` is the published champion too.
     """
     cleaned = _UNSAFE.sub("_", run_id).strip("._")
     if not cleaned:
         raise InputError(f"run id {run_id!r} has no usable characters")
+    if cleaned.casefold() in RESERVED_FOLDERS:
+        reserved = ", ".join(sorted(RESERVED_FOLDERS))
+        raise InputError(
+            f"run id {run_id!r} would be the folder {cleaned!r}, which is reserved ({reserved}); "
+            "give the run another id"
+        )
     return cleaned
 
 
@@ -134,7 +149,7 @@ class RunLayout:
     def lstm_dir(self) -> Path:
         return self.run_dir / "lstm"
 
-    # baseline
+    # xgboost
     @property
     def xgboost_dir(self) -> Path:
         return self.run_dir / "xgboost"
@@ -147,3 +162,8 @@ class RunLayout:
     @property
     def report_html(self) -> Path:
         return self.report_dir / "report.html"
+
+    @property
+    def decision(self) -> Path:
+        """The promotion decision, written by the report task and read by publish."""
+        return self.run_dir / "decision.json"

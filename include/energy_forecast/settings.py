@@ -8,6 +8,7 @@ tests construct them directly. No other module repeats a default.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,12 +24,30 @@ PROMOTE_MODES: tuple[str, ...] = ("auto", "never", "force")
 
 
 class _FromParams:
-    """Build a settings object from a params mapping, ignoring keys that belong elsewhere."""
+    """Build a settings object from a params mapping, ignoring keys that belong elsewhere,
+    and carry it to another process (a Spark application) as JSON."""
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Self:
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         return cls(**{k: v for k, v in params.items() if k in names})
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """The settings ``to_json`` wrote; an unknown or mistyped field fails here, naming it."""
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{cls.__name__} JSON is malformed: {error}") from error
+        if not isinstance(values, dict):
+            raise InputError(f"{cls.__name__} JSON must be an object, got {text!r}")
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        if unknown:
+            raise InputError(f"{cls.__name__} has no fields {sorted(unknown)}")
+        return cls(**values)
 
 
 @dataclass(frozen=True)

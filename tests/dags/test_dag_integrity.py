@@ -56,9 +56,9 @@ def test_energy_forecast_wires_the_stages_in_order(dag_bag):
         "download": {"skip_if_unchanged", "check_features", "report", "publish"},
         "skip_if_unchanged": {"preprocess"},
         "preprocess": {"check_features"},
-        "check_features": {"train", "baseline", "report", "publish"},
+        "check_features": {"train", "xgboost", "report", "publish"},
         "train": {"report", "publish"},
-        "baseline": {"report", "publish"},
+        "xgboost": {"report", "publish"},
         "report": {"publish"},
         "publish": set(),
     }

@@ -117,7 +117,7 @@ def test_cluster_training_gets_its_slots_beside_the_baseline_on_the_first_try(
     )
     assert run["state"] == "success", tasks
     assert tasks["train"]["try_number"] == 1
-    train, baseline = _interval(tasks["train"]), _interval(tasks["baseline"])
+    train, baseline = _interval(tasks["train"]), _interval(tasks["xgboost"])
     assert train[0] < baseline[1] and baseline[0] < train[1], "train and baseline did not overlap"
     cores = {app["name"]: app["cores"] for app in _spark_apps(deployment)}
     assert cores["energy-forecast-train"] == 2

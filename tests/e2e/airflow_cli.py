@@ -104,6 +104,16 @@ class LocalAirflow:
 
     def asset_events(self) -> int:
         """Events recorded for the champion Asset in this home's metadata database."""
+        return int(self._query("SELECT COUNT(*) FROM asset_event")[0][0])
+
+    def try_numbers(self, run_id: str) -> dict[str, int]:
+        """How many tries each task of ``run_id`` has had."""
+        rows = self._query(
+            "SELECT task_id, try_number FROM task_instance WHERE run_id = :run_id", run_id=run_id
+        )
+        return {task_id: int(tries) for task_id, tries in rows}
+
+    def _query(self, sql: str, **bound: str) -> list[tuple]:
         from sqlalchemy import create_engine, text
 
         url = self.env.get(
@@ -111,7 +121,8 @@ class LocalAirflow:
             f"sqlite:///{self.root / 'airflow' / 'airflow.db'}",
         )
         engine = create_engine(url)
-        with engine.connect() as connection:
-            count = connection.execute(text("SELECT COUNT(*) FROM asset_event")).scalar_one()
-        engine.dispose()
-        return int(count)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(sql), bound)]
+        finally:
+            engine.dispose()

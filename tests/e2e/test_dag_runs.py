@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ def _assert_models_reported(run, split_rows):
     assert set(metrics["models"]) == MODELS
     for split in ("val", "test"):
         assert {m["splits"][split]["n"] for m in metrics["models"].values()} == {split_rows[split]}
-    assert metrics["champion"]["model"] in {"lstm", "xgboost"}
+    assert metrics["challenger"]["model"] in {"lstm", "xgboost"}
     html = (run_dir / "report" / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') >= 3
     for section in ("Promotion decision", "Served configuration", "Registry history", "Backtest"):
@@ -182,3 +183,18 @@ def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(sqlite_airflo
     reader.join()
     assert reader.problems == [] and reader.reads > 0
     assert [v.name for v in registry.versions()] == ["v0001", "v0002"]
+
+
+def test_a_path_outside_the_data_roots_fails_the_run_on_its_first_try(sqlite_airflow, tmp_path):
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("not read: the path is refused before the file is opened\n")
+
+    started = time.monotonic()
+    run = sqlite_airflow.dags_test({"source": "local", "local_csv_path": str(outside)})
+    elapsed = time.monotonic() - started
+
+    assert run.state == "failed"
+    assert "is outside the allowed roots" in run.log
+    assert sqlite_airflow.task_states(run.run_id)["download"] == "failed"
+    assert sqlite_airflow.try_numbers(run.run_id)["download"] == 1
+    assert elapsed < 120, "a retry_delay of 2 minutes was waited"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from energy_forecast.errors import InputError
 from energy_forecast.paths import (
     ARTIFACTS_ENV,
     DATA_ROOTS_ENV,
@@ -16,6 +17,7 @@ from energy_forecast.paths import (
     champion_dir,
     data_roots,
     resolve_inside,
+    safe_run_id,
 )
 
 
@@ -74,3 +76,16 @@ def test_a_later_root_may_hold_the_path(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
 
     assert resolve_inside(second / "x.csv", [first, second]) == second / "x.csv"
+
+
+@pytest.mark.parametrize("run_id", ["champion", "registry", ".champion.", "Champion", "REGISTRY"])
+def test_a_run_id_naming_a_reserved_folder_is_refused(tmp_path: Path, run_id: str) -> None:
+    with pytest.raises(InputError, match=r"reserved"):
+        safe_run_id(run_id)
+    with pytest.raises(InputError, match=r"reserved"):
+        RunLayout.for_run(run_id, tmp_path)
+
+
+@pytest.mark.parametrize("run_id", ["champion_2", "manual__champion", "registry-rebuild"])
+def test_a_run_id_that_only_contains_a_reserved_name_is_a_run(run_id: str) -> None:
+    assert safe_run_id(run_id) == run_id

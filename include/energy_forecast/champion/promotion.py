@@ -9,9 +9,10 @@ the run's test rows:
 - the current champion re-scored with its own PipelineModel on the same rows (Spark, and
   only when there is a champion).
 
-Then it applies :func:`energy_forecast.champion.gate.decide`, records the run in the backtest table,
-and returns the report sections: the decision with its numbers, served vs actual, the
-registry's history and the backtest.
+Then it applies :func:`energy_forecast.champion.gate.decide` and returns a
+:class:`~energy_forecast.champion.decision.PromotionDecision`. The backtest row and the report
+sections (the decision with its numbers, served vs actual, the registry's history and the
+backtest) are built from that decision by separate calls.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from energy_forecast import columns as C
-from energy_forecast.champion.gate import Challenger, GateDecision, GatePolicy, Incumbent, decide
+from energy_forecast.champion.decision import Evidence, PromotionDecision
+from energy_forecast.champion.gate import Challenger, GatePolicy, Incumbent, decide
 from energy_forecast.champion.registry import HISTORY_TITLES, Registry, history_rows
 from energy_forecast.report.render import ReportSection
 from energy_forecast.serving.scoring import SavedModel, rmse_kwh, score
@@ -91,11 +93,11 @@ def evaluate_and_decide(
     settings: PublishSettings,
     spark: Callable[[], Any],
     temperatures: pd.DataFrame | None = None,
-) -> tuple[GateDecision, dict[str, Any]]:
+) -> PromotionDecision:
     """Score as served, re-score the incumbent, decide. ``rmse`` holds the challenger's val
     and test RMSE and persistence's test RMSE, from the report, in kWh. ``spark`` starts a
     session; it is called only when there is an incumbent to re-score."""
-    from energy_forecast.serving.served import served_test_rmse  # imports torch: not at DAG parse
+    from energy_forecast.serving.served import served_test_rmse  # imports torch: not at parse
 
     served_rmse = served_test_rmse(
         challenger_name, model_dirs[challenger_name], manifest, validated, temperatures
@@ -117,33 +119,31 @@ def evaluate_and_decide(
         facts.source,
         facts.data_last_date,
     )
-    policy = GatePolicy(
-        settings.promote,  # type: ignore[arg-type]
-        settings.promotion_margin_kwh,
-        settings.allow_synthetic_promotion,
-        settings.promote_reason,
+    gate = decide(challenger, incumbent, GatePolicy.from_settings(settings))
+    log.info("promotion gate: %s (%s)", "PROMOTE" if gate.promote else "KEEP", gate.reason)
+    return PromotionDecision(
+        gate,
+        Evidence(
+            served_test_rmse=served_rmse,
+            actual_temperature_test_rmse=rmse["test"],
+            temperature_source="forecast_table" if temperatures is not None else "household_mean",
+            val_rmse=rmse["val"],
+        ),
     )
-    decision = decide(challenger, incumbent, policy)
-    log.info("promotion gate: %s (%s)", "PROMOTE" if decision.promote else "KEEP", decision.reason)
-    evidence = {
-        "served_test_rmse": served_rmse,
-        "actual_temperature_test_rmse": rmse["test"],
-        "temperature_source": "forecast_table" if temperatures is not None else "household_mean",
-        "val_rmse": rmse["val"],
+
+
+def backtest_row(facts: RunFacts, decision: PromotionDecision) -> dict[str, Any]:
+    """This run's row of the walk-forward backtest table."""
+    return {
+        "run_id": facts.run_id,
+        "cutoff": facts.cutoff,
+        "data_last_date": facts.data_last_date,
+        "model": decision.model,
+        "val_rmse": decision.evidence.val_rmse,
+        "test_rmse": decision.gate.challenger.test_rmse,
+        "served_test_rmse": decision.evidence.served_test_rmse,
+        "promoted": decision.promote,
     }
-    registry.record_backtest(
-        {
-            "run_id": facts.run_id,
-            "cutoff": facts.cutoff,
-            "data_last_date": facts.data_last_date,
-            "model": challenger_name,
-            "val_rmse": rmse["val"],
-            "test_rmse": rmse["test"],
-            "served_test_rmse": served_rmse,
-            "promoted": decision.promote,
-        }
-    )
-    return decision, evidence
 
 
 def _rescore(spark: Any, model: SavedModel, validated: Path, test_dates: list[str]) -> float:
@@ -159,10 +159,9 @@ def _rescore(spark: Any, model: SavedModel, validated: Path, test_dates: list[st
     return rmse_kwh(score(model, history, test_rows), actual)
 
 
-def report_sections(
-    decision: GateDecision, evidence: Mapping[str, Any], registry: Registry
-) -> list[ReportSection]:
+def report_sections(promotion: PromotionDecision, registry: Registry) -> list[ReportSection]:
     """The decision, served vs actual, the registry's history and the backtest table."""
+    decision, evidence = promotion.gate, promotion.evidence
     incumbent = decision.incumbent
     gate_rows = [
         [f"challenger ({decision.challenger.model})", _kwh(decision.challenger.test_rmse)],
@@ -173,8 +172,8 @@ def report_sections(
             [f"incumbent {incumbent.version} ({incumbent.model})", _kwh(incumbent.test_rmse)]
         )
     served = [
-        ["actual temperatures", _kwh(evidence["actual_temperature_test_rmse"])],
-        [f"as served ({evidence['temperature_source']})", _kwh(evidence["served_test_rmse"])],
+        ["actual temperatures", _kwh(evidence.actual_temperature_test_rmse)],
+        [f"as served ({evidence.temperature_source})", _kwh(evidence.served_test_rmse)],
     ]
     backtest = [
         [

@@ -24,14 +24,14 @@ REPORT_FOLDER = "report"
 def publish_champion(
     registry: Registry,
     *,
-    champion: str,
+    model: str,
     model_files: list[Path],
     pipeline_model: Path,
     report_dir: Path,
     write_forecasts: Callable[[Path, Path], Path],
     metadata: dict[str, Any],
 ) -> Version:
-    """Register ``champion`` as the new current version.
+    """Register ``model`` (its kind: ``lstm`` or ``xgboost``) as the new current version.
 
     ``model_files`` are the model's files (copied into ``model/``) or its one folder (copied
     as ``model/``). ``write_forecasts(model_dir, path)`` writes the forecasts with
@@ -52,6 +52,6 @@ def publish_champion(
         shutil.copytree(pipeline_model, version / PIPELINE_MODEL_FOLDER)
         shutil.copytree(report_dir, version / REPORT_FOLDER)
         write_forecasts(model_dir, version / FORECASTS_FILE)
-        return {"champion": champion, **metadata}
+        return {"model": model, **metadata}
 
     return registry.register(build)

@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from energy_forecast.paths import DAG_ID, artifacts_root, champion_dir
+from energy_forecast.paths import DAG_ID, REGISTRY_FOLDER, artifacts_root, champion_dir
 from energy_forecast.runtime.atomic import write_text
 
-REGISTRY_FOLDER = "registry"
 METADATA_FILE = "champion.json"
 BACKTEST_FILE = "backtest.json"
 _VERSION = re.compile(r"^v(\d{4,})$")
@@ -53,7 +52,7 @@ class Version:
 
     @property
     def model(self) -> str:
-        return self.metadata["champion"]
+        return self.metadata["model"]
 
 
 def version_name(number: int) -> str:
@@ -147,7 +146,7 @@ def history_rows(registry: Registry) -> list[list[str]]:
         rows.append(
             [
                 version.name + (" *" if current and current.number == version.number else ""),
-                meta.get("champion", "?"),
+                meta.get("model", "?"),
                 meta.get("run_id", "?"),
                 str(meta.get("data_last_date", "?")),
                 _rmse(gate.get("challenger_test_rmse")),

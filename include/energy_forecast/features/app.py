@@ -5,7 +5,8 @@ It fits the preprocessing pipeline on the training split, transforms every row, 
 folder that replaces ``--output-dir`` only when complete.
 
     spark-submit --master local[*] include/energy_forecast/features/app.py \
-        --validated artifacts/.../raw/validated.parquet --output-dir artifacts/.../features
+        --validated artifacts/.../raw/validated.parquet --output-dir artifacts/.../features \
+        --settings '{"sequence_length": 7, "test_days": 1, ...}'
 """
 
 from __future__ import annotations
@@ -265,15 +266,13 @@ def run_preprocess(
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    defaults = FeatureSettings()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--validated", type=Path, required=True, help="validated Parquet")
     parser.add_argument("--output-dir", type=Path, required=True, help="features folder")
-    parser.add_argument("--sequence-length", type=int, default=defaults.sequence_length)
-    parser.add_argument("--test-days", type=int, default=defaults.test_days)
-    parser.add_argument("--val-days", type=int, default=defaults.val_days)
-    parser.add_argument("--rows-per-row-group", type=int, default=defaults.rows_per_row_group)
-    parser.add_argument("--target-file-mb", type=int, default=defaults.target_file_mb)
+    parser.add_argument(
+        "--settings",
+        help="FeatureSettings as JSON (the DAG passes the run's); default: the built-in ones",
+    )
     return parser.parse_args(argv)
 
 
@@ -282,13 +281,7 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = _parse_args(argv)
-    settings = FeatureSettings(
-        sequence_length=args.sequence_length,
-        test_days=args.test_days,
-        val_days=args.val_days,
-        rows_per_row_group=args.rows_per_row_group,
-        target_file_mb=args.target_file_mb,
-    )
+    settings = FeatureSettings.from_json(args.settings) if args.settings else FeatureSettings()
     spark = get_session("energy-forecast-preprocess")
     # Spark's INFO lines would bury this application's own log in the Airflow task log.
     spark.sparkContext.setLogLevel("WARN")

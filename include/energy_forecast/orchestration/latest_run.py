@@ -7,14 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from energy_forecast.paths import CHAMPION_FOLDER, DAG_ID, RunLayout, artifacts_root
+from energy_forecast.paths import DAG_ID, RESERVED_FOLDERS, RunLayout, artifacts_root
 
 
 def latest_run(root: Path | None = None) -> RunLayout | None:
-    """The most recently modified run folder, if any run has written one."""
+    """The most recently modified run folder, if any run has written one.
+
+    Reserved folders are not runs, though they are often the newest: the report task writes
+    the registry after its run's folder. Hidden folders are a publish's staging.
+    """
     runs_dir = (root or artifacts_root()) / DAG_ID
-    runs = [p for p in runs_dir.glob("*") if p.is_dir() and not p.name.startswith(".")]
-    runs = [p for p in runs if p.name != CHAMPION_FOLDER]
+    runs = [
+        p
+        for p in runs_dir.glob("*")
+        if p.is_dir() and not p.name.startswith(".") and p.name not in RESERVED_FOLDERS
+    ]
     return RunLayout(max(runs, key=lambda p: p.stat().st_mtime)) if runs else None
 
 
@@ -24,8 +31,10 @@ def main() -> None:
         print(f"no run found under {artifacts_root() / DAG_ID}")
         return
     print(f"run folder: {layout.run_dir}")
+    if not layout.report_html.exists():
+        print(f"report: not written (expected at {layout.report_html}; see the task logs)")
     for label, path in [
-        ("report", layout.report_dir / "report.html"),
+        ("report", layout.report_html),
         ("metrics", layout.report_dir / "metrics.json"),
         ("features", layout.features_manifest),
         ("validated data", layout.validated),

@@ -16,8 +16,9 @@ from typing import Any
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
 from energy_forecast.errors import ConfigurationError
+from energy_forecast.orchestration.failures import fails_fast
 from energy_forecast.runtime.log_relay import SparkSubmitLineLogger
-from energy_forecast.settings import SparkSettings, TrainSettings
+from energy_forecast.settings import SparkSettings, TrainSettings, _FromParams
 from energy_forecast.spark.session import SparkConnection, driver_conf
 
 SPARK_CONN_ID = "spark_default"
@@ -92,10 +93,20 @@ class CheckedSparkSubmitOperator(SparkSubmitOperator):
     connection's extras ask for.
     """
 
-    def __init__(self, *, application_module: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        application_module: str,
+        settings_type: type[_FromParams] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.application_module = application_module
+        #: The application's settings, built from the run's Params and passed as one
+        #: ``--settings`` JSON argument, so each setting is declared once (in ``settings``).
+        self.settings_type = settings_type
 
+    @fails_fast
     def execute(self, context: Any) -> None:
         connection = spark_connection(self._conn_id)
         if shutil.which("spark-submit") is None:
@@ -105,6 +116,13 @@ class CheckedSparkSubmitOperator(SparkSubmitOperator):
             )
         resources = SparkSettings.from_params(context["params"]).resources(connection.extras)
         self.application = module_file(self.application_module)
+        if self.settings_type is not None:
+            settings = self.settings_type.from_params(context["params"])
+            self.application_args = [
+                *(self.application_args or []),
+                "--settings",
+                settings.to_json(),
+            ]
         self.conf = {**(self.conf or {}), **driver_conf(), **resources.conf()}
         self.log.info(
             "submitting %s to Spark master %s with %s",

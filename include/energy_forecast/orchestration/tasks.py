@@ -1,11 +1,13 @@
-"""What each DAG task does, in plain Python: params and run id in, artifact paths out.
+"""What each DAG task does: params and run id in, artifact paths out.
 
 The DAG's task bodies are one call into this module, so the wiring stays readable and every
-stage can be exercised without Airflow.
+task can be exercised without a scheduler. Each function fails its task at once, without
+retries, on an error a retry cannot fix (:mod:`energy_forecast.errors`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping
@@ -13,16 +15,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from energy_forecast.champion.decision import PromotionDecision
 from energy_forecast.champion.promotion import (
     RunFacts,
+    backtest_row,
     evaluate_and_decide,
     report_sections,
     unchanged_reason,
 )
 from energy_forecast.champion.registry import Registry
+from energy_forecast.errors import InputError
+from energy_forecast.orchestration.failures import fails_fast
 from energy_forecast.paths import RunLayout, data_roots, resolve_inside
-from energy_forecast.report.compare import Comparison
-from energy_forecast.report.render import ReportSection
 from energy_forecast.runtime.atomic import write_text
 from energy_forecast.runtime.log_relay import relay_output
 from energy_forecast.runtime.long_lived import freezes_survivors
@@ -39,6 +43,7 @@ _CHILD_OUTPUT = logging.getLogger("energy_forecast.child_output")
 
 
 @freezes_survivors
+@fails_fast
 def download(
     run_id: str, params: Mapping[str, Any], data_interval_end: datetime | None = None
 ) -> dict[str, str]:
@@ -70,6 +75,7 @@ def run_facts(run_id: str, params: Mapping[str, Any], raw: Mapping[str, str]) ->
 
 
 @freezes_survivors
+@fails_fast
 def skip_if_unchanged(run_id: str, params: Mapping[str, Any], raw: Mapping[str, str]) -> bool:
     """False (skip everything downstream) when the champion's run had this input, cut-off
     and Params; the log says why."""
@@ -85,6 +91,7 @@ def skip_if_unchanged(run_id: str, params: Mapping[str, Any], raw: Mapping[str, 
 
 
 @freezes_survivors
+@fails_fast
 def check_features(raw: Mapping[str, str]) -> dict[str, str]:
     """Read the Spark application's manifest and prove no row was lost on the way."""
     import pyarrow.parquet as pq
@@ -107,7 +114,7 @@ def check_features(raw: Mapping[str, str]) -> dict[str, str]:
         )
     empty = [name for name, rows in split_rows.items() if rows == 0]
     if empty:
-        raise ValueError(f"feature splits {empty} are empty; check test_days/val_days")
+        raise InputError(f"feature splits {empty} are empty; check test_days/val_days")
     return {
         "manifest": str(manifest_path),
         "pipeline_model": str(manifest.pipeline_model),
@@ -116,6 +123,7 @@ def check_features(raw: Mapping[str, str]) -> dict[str, str]:
 
 
 @freezes_survivors
+@fails_fast
 def train_lstm(
     run_id: str,
     params: Mapping[str, Any],
@@ -138,6 +146,7 @@ def train_lstm(
 
 
 @freezes_survivors
+@fails_fast
 def train_xgboost(
     run_id: str,
     params: Mapping[str, Any],
@@ -160,6 +169,7 @@ def train_xgboost(
 
 
 @freezes_survivors
+@fails_fast
 def report(
     run_id: str,
     params: Mapping[str, Any],
@@ -169,78 +179,68 @@ def report(
     xgboost: Mapping[str, str],
     spark_connection: SparkConnection,
 ) -> dict[str, str]:
-    """Compare every model on the same held-out rows, choose the challenger, and decide at
-    the gate whether it replaces the champion (the decision is in the report and the XCom)."""
+    """Compare every model on the same held-out rows, decide at the gate whether the
+    challenger replaces the champion, then write the report with the decision in it.
+
+    The decision is written once, to ``decision.json``, whose path publish receives.
+    """
     from energy_forecast.features.manifest import FeaturesManifest
-    from energy_forecast.report.build import run_report
+    from energy_forecast.report.build import compare_run, write_report
     from energy_forecast.spark.session import get_session
 
+    layout = RunLayout.for_run(run_id)
     manifest = FeaturesManifest.load(Path(features["manifest"]))
-    run_info = {
-        "run_id": run_id,
-        "source": raw["source"],
-        "params": {key: params[key] for key in params},
-        "rows": manifest.split_rows,
-        "split_dates": manifest.split_dates,
-    }
     model_outputs = {
-        "lstm": {
-            "predictions": lstm["predictions"],
-            "metrics": lstm["metrics"],
-            "history": lstm["history"],
-        },
-        "xgboost": {"predictions": xgboost["predictions"], "metrics": xgboost["metrics"]},
+        "lstm": {key: lstm[key] for key in ("predictions", "metrics", "history")},
+        "xgboost": {key: xgboost[key] for key in ("predictions", "metrics")},
     }
     settings = PublishSettings.from_params(params)
-    model_dirs = {"lstm": Path(lstm["model"]).parent, "xgboost": Path(xgboost["model"])}
     resources = SparkSettings.from_params(params).resources(spark_connection.extras)
+    facts = run_facts(run_id, params, raw)
+    registry = Registry()
 
-    def gate(comparison: Comparison) -> tuple[list[ReportSection], dict[str, Any]]:
-        registry = Registry()
-
-        def spark() -> Any:
-            return get_session(
-                "energy-forecast-report", master=spark_connection.master, conf=resources.conf()
-            )
-
-        rmse = {
-            "val": comparison.rmse(comparison.champion, "val"),
-            "test": comparison.rmse(comparison.champion, "test"),
-            "persistence_test": comparison.rmse("persistence", "test"),
-        }
-        decision, evidence = evaluate_and_decide(
-            run_facts(run_id, params, raw),
-            comparison.champion,
-            rmse,
-            model_dirs,
+    with relay_output(_CHILD_OUTPUT):
+        run = compare_run(Path(raw["validated"]), model_outputs, layout.report_dir)
+        comparison = run.comparison
+        decision = evaluate_and_decide(
+            facts,
+            comparison.challenger,
+            {
+                "val": comparison.rmse(comparison.challenger, "val"),
+                "test": comparison.rmse(comparison.challenger, "test"),
+                "persistence_test": comparison.rmse("persistence", "test"),
+            },
+            {"lstm": Path(lstm["model"]).parent, "xgboost": Path(xgboost["model"])},
             manifest,
             Path(raw["validated"]),
             registry,
             settings,
-            spark,
+            lambda: get_session(
+                "energy-forecast-report", master=spark_connection.master, conf=resources.conf()
+            ),
             _temperature_forecasts(settings),
         )
-        incumbent = decision.incumbent
-        extra = {
-            "promote": "true" if decision.promote else "false",
-            "gate_reason": decision.reason,
-            "incumbent_version": incumbent.version if incumbent else "",
-            "served_test_rmse": f"{evidence['served_test_rmse']:.6f}",
-            "promotion": {"decision": decision.as_dict(), **evidence},
+        decision_path = decision.save(layout.decision)
+        registry.record_backtest(backtest_row(facts, decision))
+        run_info = {
+            "run_id": run_id,
+            "source": raw["source"],
+            "params": dict(params),
+            "rows": manifest.split_rows,
+            "split_dates": manifest.split_dates,
         }
-        return report_sections(decision, evidence, registry), extra
-
-    with relay_output(_CHILD_OUTPUT):
-        return run_report(
-            Path(raw["validated"]),
-            model_outputs,
+        written = write_report(
+            run,
             run_info,
-            RunLayout.for_run(run_id).report_dir,
-            extend=gate,
+            layout.report_dir,
+            sections=report_sections(decision, registry),
+            extra_metrics={"promotion": decision.as_dict()},
         )
+    return {**written, "decision": str(decision_path)}
 
 
 @freezes_survivors
+@fails_fast
 def publish(
     run_id: str,
     params: Mapping[str, Any],
@@ -249,39 +249,44 @@ def publish(
     lstm: Mapping[str, str],
     xgboost: Mapping[str, str],
     report: Mapping[str, str],
-) -> dict[str, str] | None:
-    """Register the challenger as the new champion when the gate said so; None otherwise.
+) -> dict[str, str]:
+    """Register the challenger as the new champion when the gate said so; otherwise skip
+    (no Asset event).
 
     The version (model, PipelineModel, report, next-day forecasts, metadata) is built whole
     before the ``champion`` pointer moves to it.
     """
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from energy_forecast.champion.publish import FORECASTS_FILE, publish_champion
     from energy_forecast.features.manifest import FeaturesManifest
     from energy_forecast.serving.forecast import forecast_next_day
 
-    if report["promote"] != "true":
-        log.info("keeping the champion: %s", report["gate_reason"])
-        return None
+    decision = PromotionDecision.load(Path(report["decision"]))
+    if not decision.promote:
+        log.info("keeping the champion: %s", decision.reason)
+        raise AirflowSkipException(f"champion kept: {decision.reason}")
     registry = Registry()
     current = registry.current()
-    if (current.name if current else "") != report["incumbent_version"]:
+    if (current.name if current else None) != decision.incumbent_version:
         raise RuntimeError(
             f"the champion changed since the gate compared against "
-            f"{report['incumbent_version'] or 'no champion'}; rerun the report task"
+            f"{decision.incumbent_version or 'no champion'}; rerun the report task"
         )
-    champion = report["champion"]
-    model_dir = {"lstm": Path(lstm["model"]).parent, "xgboost": Path(xgboost["model"])}[champion]
+    model = decision.model
     model_files = (
-        [Path(lstm["model"]), Path(lstm["model_config"])] if champion == "lstm" else [model_dir]
+        [Path(lstm["model"]), Path(lstm["model_config"])]
+        if model == "lstm"
+        else [Path(xgboost["model"])]
     )
     settings = PublishSettings.from_params(params)
     facts = run_facts(run_id, params, raw)
     metrics = json.loads(Path(report["metrics"]).read_text())
 
-    def write_forecasts(model: Path, path: Path) -> Path:
+    def write_forecasts(model_dir: Path, path: Path) -> Path:
         return forecast_next_day(
-            champion,
             model,
+            model_dir,
             FeaturesManifest.load(Path(features["manifest"])),
             path,
             settings.stale_after_days,
@@ -291,7 +296,7 @@ def publish(
     with relay_output(_CHILD_OUTPUT):
         version = publish_champion(
             registry,
-            champion=champion,
+            model=model,
             model_files=model_files,
             pipeline_model=Path(features["pipeline_model"]),
             report_dir=Path(report["report_dir"]),
@@ -304,18 +309,18 @@ def publish(
                 "input_sha256": facts.input_sha256,
                 "params": facts.params,
                 "fingerprint": facts.fingerprint(),
-                "metrics": metrics["models"][champion],
-                "served_test_rmse": float(report["served_test_rmse"]),
-                "gate": metrics["promotion"]["decision"],
+                "metrics": metrics["models"][model],
+                "served_test_rmse": decision.evidence.served_test_rmse,
+                "gate": dataclasses.asdict(decision.gate),
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
-    log.info("promoted %s as %s: %s", champion, version.name, report["gate_reason"])
+    log.info("promoted %s as %s: %s", model, version.name, decision.reason)
     pointer = registry.pointer
     return {
         "champion_dir": str(pointer),
         "version": version.name,
-        "champion": champion,
+        "model": model,
         "forecasts": str(pointer / FORECASTS_FILE),
         "report_html": str(pointer / "report" / "report.html"),
     }

@@ -1,9 +1,10 @@
-"""The report stage the DAG calls: score every model, pick the champion, write the report.
+"""The report: score every model beside the naive baselines, then write it for people.
 
 Reads the validated data and each trained model's predictions and metrics, adds the naive
 baselines on the same rows, and writes ``metrics.json``, ``report.md``, ``report.html``, the
-figures and the baselines' predictions into one folder. It returns a few short strings for
-XCom; everything large stays on disk.
+figures and the baselines' predictions into one folder. Comparing (:func:`compare_run`) and
+writing (:func:`write_report`) are separate calls, so a decision taken on the comparison
+(the promotion gate) happens between them, in plain sight, and only its result is rendered.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from energy_forecast.report.compare import (
     Comparison,
     compare_models,
 )
-from energy_forecast.report.naive import NAIVE_MODELS, naive_forecasts
+from energy_forecast.report.naive import NAIVE_MODELS, NaiveForecasts, naive_forecasts
 from energy_forecast.report.predictions import check_same_rows, read_predictions
 from energy_forecast.report.render import (
     ReportContent,
@@ -57,24 +59,28 @@ _HOUSEHOLDS_SHOWN = 4
 _REPORTED_DRIFT_KWH = 1e-6  # a model's own metrics file may differ by round-off, not more
 
 
-#: Called with the comparison before rendering: returns extra report sections and extra
-#: (string) results, e.g. the promotion decision.
-ReportExtension = Callable[[Comparison], tuple[Sequence[ReportSection], Mapping[str, Any]]]
+@dataclass(frozen=True)
+class RunComparison:
+    """Every model of a run scored on the same held-out rows, before anything is rendered:
+    what the promotion decision reads and what the report shows."""
+
+    comparison: Comparison
+    metrics: dict[str, dict[str, dict[str, float | int]]]
+    predictions: dict[str, pd.DataFrame]
+    naive: NaiveForecasts
+    naive_paths: dict[str, Path]
+    model_outputs: dict[str, dict[str, str]]
+    history: pd.DataFrame
 
 
-def run_report(
-    validated: Path,
-    model_outputs: dict[str, dict[str, str]],
-    run_info: dict[str, Any],
-    output_dir: Path,
-    extend: ReportExtension | None = None,
-) -> dict[str, str]:
-    """Compare the trained models with the naive baselines and write the report.
+def compare_run(
+    validated: Path, model_outputs: dict[str, dict[str, str]], output_dir: Path
+) -> RunComparison:
+    """Score the trained models beside the naive baselines; write the baselines' predictions.
 
     ``model_outputs`` maps each trained model's name to ``{"predictions": path, "metrics":
     path}`` and optionally ``"history": path`` (a list of epochs). The first model's rows are
     the reference: every other model must cover the same rows, or this raises before writing.
-    Returns the written paths, the champion and its RMSEs, all as strings.
     """
     _check_model_outputs(model_outputs)
     output_dir = Path(output_dir)
@@ -83,7 +89,6 @@ def run_report(
     }
     check_same_rows(trained)
     history = read_history(validated)
-
     naive = naive_forecasts(history, next(iter(trained.values())))
     naive_paths = {
         name: write_predictions(frame, output_dir / f"{name}_predictions.parquet")
@@ -91,14 +96,37 @@ def run_report(
     }
     predictions = {**trained, **naive.predictions}
     metrics = {name: metrics_by_split(frame) for name, frame in predictions.items()}
-    comparison = compare_models(metrics, trained=list(trained))
-    model_details = {
-        name: _model_details(name, out, metrics[name]) for name, out in model_outputs.items()
-    }
     log.info("naive baseline sources: %s", naive.fallbacks)
+    return RunComparison(
+        comparison=compare_models(metrics, trained=list(trained)),
+        metrics=metrics,
+        predictions=predictions,
+        naive=naive,
+        naive_paths=naive_paths,
+        model_outputs=dict(model_outputs),
+        history=history,
+    )
 
-    sections, extra = extend(comparison) if extend else ((), {})
-    figures, notes = _draw_figures(history, predictions, model_outputs, output_dir)
+
+def write_report(
+    run: RunComparison,
+    run_info: dict[str, Any],
+    output_dir: Path,
+    sections: Sequence[ReportSection] = (),
+    extra_metrics: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """Write ``metrics.json``, ``report.md``, ``report.html`` and the figures; return their
+    paths and the challenger's RMSEs as short strings for XCom.
+
+    ``sections`` come after the comparison (the promotion decision, the registry's history);
+    ``extra_metrics`` are added to ``metrics.json``.
+    """
+    output_dir = Path(output_dir)
+    comparison, metrics, naive = run.comparison, run.metrics, run.naive
+    model_details = {
+        name: _model_details(name, out, metrics[name]) for name, out in run.model_outputs.items()
+    }
+    figures, notes = _draw_figures(run.history, run.predictions, run.model_outputs, output_dir)
     content = ReportContent(
         comparison=comparison,
         naive_fallbacks=naive.fallbacks,
@@ -124,7 +152,7 @@ def run_report(
                 "figures": {caption: path.name for caption, path in figures.items()},
                 "notes": notes,
                 "run_info": run_info,
-                **extra,
+                **(extra_metrics or {}),
             }
         ),
         output_dir / METRICS_FILE,
@@ -132,23 +160,32 @@ def run_report(
     md_path = write_text(output_dir / REPORT_MD, render_markdown(content))
     html_path = write_text(output_dir / REPORT_HTML, render_html(content))
 
-    champion = comparison.champion
-    log.info("Model comparison (kWh):\n%s", format_metrics_table(metrics, champion))
+    challenger = comparison.challenger
+    log.info("Model comparison (kWh):\n%s", format_metrics_table(metrics, challenger))
     test_kwh, test_pct = comparison.margin(REPORT_SPLIT)
     return {
         "report_dir": str(output_dir),
         "report_html": str(html_path),
         "report_md": str(md_path),
         "metrics": str(metrics_path),
-        "champion": champion,
-        "champion_val_rmse": _short(comparison.rmse(champion, SELECTION_SPLIT)),
-        "champion_test_rmse": _short(comparison.rmse(champion, REPORT_SPLIT)),
+        "challenger": challenger,
+        "challenger_val_rmse": _short(comparison.rmse(challenger, SELECTION_SPLIT)),
+        "challenger_test_rmse": _short(comparison.rmse(challenger, REPORT_SPLIT)),
         "runner_up": comparison.runner_up or "",
         "test_rmse_margin_kwh": _short(test_kwh),
         "test_rmse_margin_percent": _short(test_pct),
-        **{f"{name}_predictions": str(path) for name, path in naive_paths.items()},
-        **{key: str(value) for key, value in extra.items() if not isinstance(value, Mapping)},
+        **{f"{name}_predictions": str(path) for name, path in run.naive_paths.items()},
     }
+
+
+def run_report(
+    validated: Path,
+    model_outputs: dict[str, dict[str, str]],
+    run_info: dict[str, Any],
+    output_dir: Path,
+) -> dict[str, str]:
+    """Compare, then write the report, with no sections beyond the comparison."""
+    return write_report(compare_run(validated, model_outputs, output_dir), run_info, output_dir)
 
 
 def read_history(validated: Path) -> pd.DataFrame:

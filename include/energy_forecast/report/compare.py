@@ -1,8 +1,8 @@
-"""Choosing the champion on validation RMSE and measuring margins on the test split.
+"""Choosing the challenger on validation RMSE and measuring margins on the test split.
 
-Only trained models can be champion: the naive baselines are yardsticks, not something to
+Only trained models can be challenger: the naive baselines are yardsticks, not something to
 publish. The choice looks at the validation split alone, so the test split stays an honest
-estimate of how the champion will do; the test figures are reported, never used to choose.
+estimate of how the challenger will do; the test figures are reported, never used to choose.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ SELECTION_METRIC = "rmse"
 
 @dataclass(frozen=True)
 class Comparison:
-    """Every model's metrics, the champion, the runner-up and how far apart they are."""
+    """Every model's metrics, the challenger, the runner-up and how far apart they are."""
 
     metrics: ModelMetrics
     trained: tuple[str, ...]
-    champion: str
+    challenger: str
     runner_up: str | None
 
     def rmse(self, model: str, split: str) -> float:
@@ -36,13 +36,13 @@ class Comparison:
         return _rmse(self.metrics, model, split)
 
     def margin(self, split: str = REPORT_SPLIT) -> tuple[float, float]:
-        """Runner-up RMSE minus champion RMSE on ``split``: (kWh, percent of the runner-up's).
+        """Runner-up RMSE minus challenger RMSE on ``split``: (kWh, percent of the runner-up's).
 
-        Positive means the champion is better there. NaN when there is no runner-up.
+        Positive means the challenger is better there. NaN when there is no runner-up.
         """
         if self.runner_up is None:
             return math.nan, math.nan
-        return _improvement(self.rmse(self.champion, split), self.rmse(self.runner_up, split))
+        return _improvement(self.rmse(self.challenger, split), self.rmse(self.runner_up, split))
 
     def improvement_over(self, model: str, baseline: str = PERSISTENCE) -> tuple[float, float]:
         """How much lower ``model``'s test RMSE is than ``baseline``'s: (kWh, percent)."""
@@ -54,7 +54,7 @@ class Comparison:
         test_kwh, test_pct = self.margin(REPORT_SPLIT)
         return {
             "selection": {"split": SELECTION_SPLIT, "metric": SELECTION_METRIC},
-            "champion": self._summary(self.champion),
+            "challenger": self._summary(self.challenger),
             "runner_up": None if self.runner_up is None else self._summary(self.runner_up),
             "margin": {
                 "val_rmse_kwh": val_kwh,
@@ -79,7 +79,7 @@ class Comparison:
         }
 
 
-def choose_champion(metrics: ModelMetrics, candidates: Sequence[str]) -> tuple[str, str | None]:
+def choose_challenger(metrics: ModelMetrics, candidates: Sequence[str]) -> tuple[str, str | None]:
     """The candidates with the lowest and second-lowest validation RMSE.
 
     Ties go to the candidate listed first. Candidates without validation rows cannot win.
@@ -91,9 +91,9 @@ def choose_champion(metrics: ModelMetrics, candidates: Sequence[str]) -> tuple[s
     )
     if not ranked:
         raise ValueError(f"none of {list(candidates)} has a validation RMSE to choose on")
-    champion = ranked[0][2]
+    challenger = ranked[0][2]
     runner_up = ranked[1][2] if len(ranked) > 1 else None
-    return champion, runner_up
+    return challenger, runner_up
 
 
 def compare_models(metrics: ModelMetrics, trained: Sequence[str]) -> Comparison:
@@ -101,9 +101,9 @@ def compare_models(metrics: ModelMetrics, trained: Sequence[str]) -> Comparison:
     unknown = [name for name in trained if name not in metrics]
     if unknown:
         raise ValueError(f"no metrics for trained models {unknown}")
-    champion, runner_up = choose_champion(metrics, trained)
+    challenger, runner_up = choose_challenger(metrics, trained)
     return Comparison(
-        metrics=metrics, trained=tuple(trained), champion=champion, runner_up=runner_up
+        metrics=metrics, trained=tuple(trained), challenger=challenger, runner_up=runner_up
     )
 
 

@@ -67,21 +67,22 @@ class ReportContent:
 
 def summary_sentences(comparison: Comparison) -> list[str]:
     """The headline in plain sentences: who won on validation, and by how much on test."""
-    champion, runner_up = comparison.champion, comparison.runner_up
-    champion_val = comparison.rmse(champion, SELECTION_SPLIT)
-    champion_test = comparison.rmse(champion, REPORT_SPLIT)
+    challenger, runner_up = comparison.challenger, comparison.runner_up
+    challenger_val = comparison.rmse(challenger, SELECTION_SPLIT)
+    challenger_test = comparison.rmse(challenger, REPORT_SPLIT)
     if runner_up is None:
         sentences = [
-            f"Champion: {champion}, the only trained model (validation RMSE {_kwh(champion_val)})."
+            f"Challenger: {challenger}, the only trained model "
+            f"(validation RMSE {_kwh(challenger_val)})."
         ]
     else:
         runner_val = comparison.rmse(runner_up, SELECTION_SPLIT)
         test_kwh, test_pct = comparison.margin(REPORT_SPLIT)
         direction = "lower" if test_kwh >= 0 else "higher"
         sentences = [
-            f"Champion: {champion}, chosen on validation RMSE "
-            f"({_kwh(champion_val)} against {_kwh(runner_val)} for {runner_up}).",
-            f"On test, {champion} has RMSE {_kwh(champion_test)}, "
+            f"Challenger: {challenger}, chosen on validation RMSE "
+            f"({_kwh(challenger_val)} against {_kwh(runner_val)} for {runner_up}).",
+            f"On test, {challenger} has RMSE {_kwh(challenger_test)}, "
             f"{_kwh(abs(test_kwh))} ({_number(abs(test_pct), '.1f')}%) {direction} than "
             f"{runner_up} ({_kwh(comparison.rmse(runner_up, REPORT_SPLIT))}).",
         ]
@@ -89,9 +90,9 @@ def summary_sentences(comparison: Comparison) -> list[str]:
             sentences.append(
                 "The test split only reports: the choice is made on validation and stands."
             )
-    persistence_kwh, persistence_pct = comparison.improvement_over(champion)
+    persistence_kwh, persistence_pct = comparison.improvement_over(challenger)
     sentences.append(
-        f"Against persistence on test, {champion}'s RMSE is {_kwh(abs(persistence_kwh))} "
+        f"Against persistence on test, {challenger}'s RMSE is {_kwh(abs(persistence_kwh))} "
         f"({_number(abs(persistence_pct), '.1f')}%) "
         f"{'lower' if persistence_kwh >= 0 else 'higher'}."
     )
@@ -106,7 +107,7 @@ def render_markdown(content: ReportContent) -> str:
     lines += _markdown_table(list(TABLE_TITLES), _metric_rows(content), label_columns=2)
     lines += [
         "",
-        "`*` champion, chosen on validation RMSE among trained models; the naive "
+        "`*` challenger, chosen on validation RMSE among trained models; the naive "
         "baselines are references only.",
         "",
     ]
@@ -143,7 +144,7 @@ def render_html(content: ReportContent) -> str:
         _html_list(summary_sentences(content.comparison)),
         "<h2>Metrics (kWh)</h2>",
         _html_table(list(TABLE_TITLES), _metric_rows(content), label_columns=2),
-        "<p><code>*</code> champion, chosen on validation RMSE among trained models; the naive "
+        "<p><code>*</code> challenger, chosen on validation RMSE among trained models; the naive "
         "baselines are references only.</p>",
         "<h2>Improvement over persistence (test RMSE)</h2>",
         _html_table(_IMPROVEMENT_TITLES, _improvement_rows(content.comparison), label_columns=1),
@@ -169,7 +170,7 @@ def render_html(content: ReportContent) -> str:
 
 
 def _metric_rows(content: ReportContent) -> list[list[str]]:
-    return table_rows(content.comparison.metrics, content.comparison.champion)
+    return table_rows(content.comparison.metrics, content.comparison.challenger)
 
 
 def _improvement_rows(comparison: Comparison) -> list[list[str]]:

@@ -23,7 +23,7 @@ METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("r2", "R²", "{:.3f}"),
 )
 TABLE_TITLES: tuple[str, ...] = ("model", "split", *(title for _, title, _ in METRIC_COLUMNS))
-CHAMPION_MARK = " *"
+CHALLENGER_MARK = " *"
 
 
 def metric_cells(values: Mapping[str, float | int]) -> list[str]:
@@ -36,20 +36,20 @@ def metric_cells(values: Mapping[str, float | int]) -> list[str]:
     return cells
 
 
-def table_rows(metrics: ModelMetrics, champion: str | None = None) -> list[list[str]]:
+def table_rows(metrics: ModelMetrics, challenger: str | None = None) -> list[list[str]]:
     """One row of cells per model and split, models in the given order, val before test."""
     rows = []
     for model, by_split in metrics.items():
-        label = model + (CHAMPION_MARK if model == champion else "")
+        label = model + (CHALLENGER_MARK if model == challenger else "")
         for split in REPORTED_SPLITS:
             if split in by_split:
                 rows.append([label, split, *metric_cells(by_split[split])])
     return rows
 
 
-def format_metrics_table(metrics: ModelMetrics, champion: str | None = None) -> str:
-    """A fixed-width text table of every model's metrics; ``*`` marks the champion."""
-    rows = [list(TABLE_TITLES), *table_rows(metrics, champion)]
+def format_metrics_table(metrics: ModelMetrics, challenger: str | None = None) -> str:
+    """A fixed-width text table of every model's metrics; ``*`` marks the challenger."""
+    rows = [list(TABLE_TITLES), *table_rows(metrics, challenger)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_TITLES))]
     lines = []
     for row in rows:
@@ -57,6 +57,6 @@ def format_metrics_table(metrics: ModelMetrics, champion: str | None = None) -> 
         number_cells = [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
         lines.append("  ".join(label_cells + number_cells).rstrip())
     lines.insert(1, "-" * len(lines[0]))
-    if champion is not None:
-        lines.append(f"{CHAMPION_MARK.strip()} champion, chosen on validation RMSE")
+    if challenger is not None:
+        lines.append(f"{CHALLENGER_MARK.strip()} challenger, chosen on validation RMSE")
     return "\n".join(lines)

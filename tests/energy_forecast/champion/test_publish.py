@@ -41,7 +41,7 @@ def _write_forecasts(model: Path, path: Path) -> Path:
 def _publish(root: Path, registry: Registry, tag: str, **overrides):
     files = _artifacts(root / tag, tag)
     arguments = {
-        "champion": "lstm",
+        "model": "lstm",
         "model_files": [files["model"], files["config"]],
         "pipeline_model": files["pipeline_model"],
         "report_dir": files["report"],
@@ -63,7 +63,7 @@ def test_a_version_holds_model_pipeline_report_forecasts_and_metadata(tmp_path: 
     assert (current / "report" / "report.html").exists()
     forecasts = pd.read_parquet(current / FORECASTS_FILE)
     assert forecasts["model"].tolist() == ["weights run-1"]  # made from the published copy
-    assert json.loads((current / "champion.json").read_text())["champion"] == "lstm"
+    assert json.loads((current / "champion.json").read_text())["model"] == "lstm"
 
 
 def test_a_model_folder_such_as_xgboosts_becomes_the_model_folder(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_a_model_folder_such_as_xgboosts_becomes_the_model_folder(tmp_path: Path
     (folder / "metadata").mkdir(parents=True)
     registry = Registry(tmp_path / "artifacts")
 
-    version = _publish(tmp_path, registry, "run-1", champion="xgboost", model_files=[folder])
+    version = _publish(tmp_path, registry, "run-1", model="xgboost", model_files=[folder])
 
     assert (version.path / "model" / "metadata").is_dir()
 

@@ -17,7 +17,7 @@ def _build(tag: str, fail: bool = False):
         (folder / "model").mkdir()
         if fail:
             raise RuntimeError("forecasting failed")
-        return {"champion": "lstm", "run_id": tag, "data_last_date": "2025-04-08"}
+        return {"model": "lstm", "run_id": tag, "data_last_date": "2025-04-08"}
 
     return build
 

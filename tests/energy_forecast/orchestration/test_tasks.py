@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
 from energy_forecast import columns as C
 from energy_forecast.orchestration.tasks import check_features
@@ -38,7 +39,7 @@ def _raw(tmp_path: Path, validated_rows: int, split_rows: dict[str, int]) -> dic
     return {"validated": str(validated), "features_dir": str(features_dir)}
 
 
-def test_check_features_stage_returns_the_split_paths_when_the_counts_add_up(
+def test_check_features_returns_the_split_paths_when_the_counts_add_up(
     tmp_path: Path,
 ) -> None:
     raw = _raw(tmp_path, 10, {"train": 6, "val": 2, "test": 2})
@@ -55,7 +56,7 @@ def test_check_features_stage_returns_the_split_paths_when_the_counts_add_up(
     }
 
 
-def test_check_features_stage_raises_naming_the_counts_when_rows_do_not_add_up(
+def test_check_features_raises_naming_the_counts_when_rows_do_not_add_up(
     tmp_path: Path,
 ) -> None:
     raw = _raw(tmp_path, 10, {"train": 5, "val": 2, "test": 2})
@@ -68,14 +69,14 @@ def test_check_features_stage_raises_naming_the_counts_when_rows_do_not_add_up(
     assert "10 validated rows" in message
 
 
-def test_check_features_stage_raises_naming_an_empty_split(tmp_path: Path) -> None:
+def test_check_features_fails_without_retries_naming_an_empty_split(tmp_path: Path) -> None:
     raw = _raw(tmp_path, 10, {"train": 8, "val": 2, "test": 0})
 
-    with pytest.raises(ValueError, match=r"\['test'\] are empty"):
+    with pytest.raises(AirflowFailException, match=r"\['test'\] are empty"):
         check_features(raw)
 
 
-def test_check_features_stage_raises_file_not_found_when_the_manifest_is_missing(
+def test_check_features_raises_file_not_found_when_the_manifest_is_missing(
     tmp_path: Path,
 ) -> None:
     raw = _raw(tmp_path, 10, {"train": 6, "val": 2, "test": 2})

@@ -98,15 +98,15 @@ def test_metrics_json_scores_all_four_models_on_the_same_rows(report: tuple[dict
     assert payload["model_details"]["lstm"] == {"model": "lstm", "best_epoch": 2}
 
 
-def test_the_champion_is_chosen_on_validation_and_returned_as_short_strings(
+def test_the_challenger_is_chosen_on_validation_and_returned_as_short_strings(
     report: tuple[dict, Path],
 ) -> None:
     result, _ = report
     payload = json.loads(Path(result["metrics"]).read_text())
 
-    assert result["champion"] == payload["champion"]["model"] == "lstm"
+    assert result["challenger"] == payload["challenger"]["model"] == "lstm"
     assert result["runner_up"] == "xgboost"
-    assert float(result["champion_val_rmse"]) == pytest.approx(
+    assert float(result["challenger_val_rmse"]) == pytest.approx(
         payload["models"]["lstm"]["splits"]["val"]["rmse"], abs=1e-6
     )
     assert float(result["test_rmse_margin_kwh"]) < 0  # lstm loses on test, and still wins

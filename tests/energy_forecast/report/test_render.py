@@ -44,10 +44,10 @@ def content(tmp_path: Path) -> ReportContent:
     )
 
 
-def test_a_champion_that_loses_on_test_is_reported_honestly() -> None:
+def test_a_challenger_that_loses_on_test_is_reported_honestly() -> None:
     sentences = summary_sentences(compare_models(METRICS, trained=["lstm", "xgboost"]))
 
-    assert sentences[0].startswith("Champion: lstm, chosen on validation RMSE")
+    assert sentences[0].startswith("Challenger: lstm, chosen on validation RMSE")
     assert "0.100 kWh (6.7%) higher than xgboost" in sentences[1]
     assert "choice is made on validation and stands" in sentences[2]
     assert "0.400 kWh (20.0%) lower" in sentences[3]

@@ -1,4 +1,4 @@
-"""The log table shows every model on every split, aligned, with the champion marked."""
+"""The log table shows every model on every split, aligned, with the challenger marked."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ METRICS = {
 }
 
 
-def test_every_model_appears_on_both_splits_and_the_champion_is_marked() -> None:
-    table = format_metrics_table(METRICS, champion="xgboost")
+def test_every_model_appears_on_both_splits_and_the_challenger_is_marked() -> None:
+    table = format_metrics_table(METRICS, challenger="xgboost")
     lines = table.splitlines()
 
     for model in METRICS:

@@ -1,0 +1,88 @@
+"""A task fails at once on what a retry cannot fix, and is retried on anything else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from energy_forecast.champion.decision import Evidence, PromotionDecision
+from energy_forecast.champion.gate import Challenger, GatePolicy, Incumbent, decide
+from energy_forecast.champion.registry import Registry
+from energy_forecast.orchestration import tasks
+from energy_forecast.orchestration.failures import fails_fast
+from energy_forecast.paths import ARTIFACTS_ENV, DATA_ROOTS_ENV, PathOutsideRootsError
+
+
+@pytest.fixture
+def roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path / "artifacts"))
+    monkeypatch.setenv(DATA_ROOTS_ENV, str(tmp_path / "data"))
+    return tmp_path
+
+
+def test_a_local_csv_outside_the_data_roots_fails_the_download_without_retries(
+    roots: Path,
+) -> None:
+    params = {"source": "local", "local_csv_path": "/etc/passwd"}
+
+    with pytest.raises(AirflowFailException, match="outside the allowed roots") as failure:
+        tasks.download("manual__1", params)
+
+    assert isinstance(failure.value.__cause__, PathOutsideRootsError)
+
+
+def test_a_bad_combination_of_params_fails_without_retries(roots: Path) -> None:
+    with pytest.raises(AirflowFailException, match="source='local' needs local_csv_path"):
+        tasks.download("manual__1", {"source": "local", "local_csv_path": None})
+
+
+def test_an_error_a_retry_may_fix_is_left_to_the_retries() -> None:
+    @fails_fast
+    def flaky() -> None:
+        raise ConnectionError("the cluster is restarting")
+
+    with pytest.raises(ConnectionError):
+        flaky()
+
+
+def _report_with(decision: PromotionDecision, root: Path) -> dict[str, str]:
+    return {"decision": str(decision.save(root / "decision.json"))}
+
+
+def test_publish_skips_when_the_decision_keeps_the_champion(roots: Path) -> None:
+    keep = PromotionDecision(
+        decide(Challenger("lstm", 1.4, 2.0, "kaggle", "2025-04-08"), None, GatePolicy("never")),
+        Evidence(1.4, 1.4, "household_mean", 1.4),
+    )
+
+    with pytest.raises(AirflowSkipException, match="promote=never"):
+        tasks.publish("manual__1", {}, {}, {}, {}, {}, _report_with(keep, roots))
+
+
+def test_publish_refuses_when_the_champion_moved_after_the_gate(roots: Path) -> None:
+    Registry().register(lambda folder: {"model": "lstm", "run_id": "other"})  # now v0001
+    promote_over_nothing = PromotionDecision(
+        decide(Challenger("lstm", 1.4, 2.0, "kaggle", "2025-04-08"), None, GatePolicy()),
+        Evidence(1.4, 1.4, "household_mean", 1.4),
+    )
+    assert promote_over_nothing.promote
+
+    with pytest.raises(RuntimeError, match="changed since the gate compared against no champion"):
+        tasks.publish("manual__1", {}, {}, {}, {}, {}, _report_with(promote_over_nothing, roots))
+
+
+def test_publish_refuses_a_decision_taken_against_another_incumbent(roots: Path) -> None:
+    over_v0007 = PromotionDecision(
+        decide(
+            Challenger("lstm", 1.0, 2.0, "kaggle", "2025-04-08"),
+            Incumbent("v0007", "xgboost", 1.5, "2025-04-08"),
+            GatePolicy(),
+        ),
+        Evidence(1.0, 1.0, "household_mean", 1.0),
+    )
+
+    with pytest.raises(RuntimeError, match="compared against v0007"):
+        tasks.publish("manual__1", {}, {}, {}, {}, {}, _report_with(over_v0007, roots))
