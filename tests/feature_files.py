@@ -103,7 +103,7 @@ def write_features(
         folder = write_split(root / split, table, even_layout(rows[split], row_group_size))
         splits[split] = {"path": str(folder.resolve()), "rows": rows[split]}
     manifest = {
-        "sequence_length": sequence_length,
+        "settings": {"sequence_length": sequence_length},
         "sequence_features": list(C.SEQUENCE_INPUTS),
         "static_features": list(C.STATIC_FEATURES),
         "target": C.TARGET,

@@ -12,15 +12,19 @@ folder that replaces ``--output-dir`` only when complete.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from energy_forecast import columns as C
+from energy_forecast.features.manifest import (
+    MANIFEST_NAME,
+    PIPELINE_MODEL_NAME,
+    SplitSummary,
+    write_manifest,
+)
 from energy_forecast.features.next_day import next_day_rows
 from energy_forecast.runtime.atomic import replace_dir, temporary_sibling
 from energy_forecast.settings import FeatureSettings
@@ -30,9 +34,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
-
-MANIFEST_NAME = "manifest.json"
-PIPELINE_MODEL_NAME = "pipeline_model"
 
 
 def _with_split(
@@ -222,44 +223,25 @@ def run_preprocess(
     saving.result()
     transform_seconds = time.perf_counter() - transform_started
 
-    manifest = {
-        "created": datetime.now(UTC).isoformat(),
-        "validated": str(validated),
-        "input_rows": input_rows,
-        "sequence_length": settings.sequence_length,
-        "sequence_features": list(C.SEQUENCE_INPUTS),
-        "static_features": list(C.STATIC_FEATURES),
-        "target": C.TARGET,
-        "target_kwh": C.TARGET_KWH,
-        "columns": list(OUTPUT_COLUMNS),
-        "pipeline_model": str(output_dir / PIPELINE_MODEL_NAME),
-        "scaler": scaler_statistics(model),
-        "splits": {
-            name: {
-                "path": str(output_dir / name),
-                "rows": split_rows[name],
-                "row_groups": row_groups[name],
-                "files": files[name],
-                "dates": split_dates[name],
-            }
+    manifest = write_manifest(
+        staged / MANIFEST_NAME,
+        output_dir,
+        validated=validated,
+        settings=settings,
+        columns=OUTPUT_COLUMNS,
+        scaler=scaler_statistics(model),
+        splits={
+            name: SplitSummary(split_rows[name], row_groups[name], files[name], split_dates[name])
             for name in C.SPLITS
         },
-        C.NEXT_DAY: {"path": str(output_dir / C.NEXT_DAY), "rows": next_day_households},
-        "settings": {
-            "sequence_length": settings.sequence_length,
-            "test_days": settings.test_days,
-            "val_days": settings.val_days,
-            "rows_per_row_group": settings.rows_per_row_group,
-            "target_file_mb": settings.target_file_mb,
+        next_day_rows=next_day_households,
+        estimated_row_bytes=row_bytes,
+        timings_s={
+            "fit": fit_seconds,
+            "transform_and_write": transform_seconds,
+            "total": time.perf_counter() - started,
         },
-        "estimated_row_bytes": round(row_bytes, 1),
-        "timings_s": {
-            "fit": round(fit_seconds, 3),
-            "transform_and_write": round(transform_seconds, 3),
-            "total": round(time.perf_counter() - started, 3),
-        },
-    }
-    (staged / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+    )
     replace_dir(staged, output_dir)
     log.info("features written to %s: %s", output_dir, split_rows)
     return manifest

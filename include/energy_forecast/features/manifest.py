@@ -1,16 +1,21 @@
-"""The features manifest as training reads it, checked before any compute is spent.
+"""The features manifest: written by preprocessing, read by every later task.
 
-Preprocessing writes ``features/manifest.json``; this module is the one place that knows
-which of its keys training relies on, so a broken or half-written feature folder fails the
-task at once with a message naming what is wrong, not minutes later inside a Spark task.
+This module is the one place that knows its keys: :func:`write_manifest` writes them and
+:meth:`FeaturesManifest.load` reads and checks them, so a broken or half-written feature
+folder fails the task at once with a message naming what is wrong, not minutes later inside
+a Spark task. Each fact is written once: the feature settings (sequence length included)
+under ``settings``, the fitted scaler's statistics under ``scaler``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -19,6 +24,7 @@ import pyarrow.parquet as pq
 from energy_forecast import columns as C
 from energy_forecast.errors import InputError
 from energy_forecast.features.arrays import FeatureShape, RowGroup, list_row_groups
+from energy_forecast.settings import FeatureSettings
 
 #: Columns training reads from every split.
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -31,8 +37,10 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     C.TARGET,
     C.TARGET_KWH,
 )
+MANIFEST_NAME = "manifest.json"
+PIPELINE_MODEL_NAME = "pipeline_model"
 _REQUIRED_KEYS = (
-    "sequence_length",
+    "settings",
     "sequence_features",
     "static_features",
     "target",
@@ -113,7 +121,7 @@ class FeaturesManifest:
             raise ManifestError(f"features manifest {path} lacks a path for splits {absent}")
         manifest = cls(
             path=path,
-            sequence_length=int(raw["sequence_length"]),
+            sequence_length=int(raw["settings"]["sequence_length"]),
             sequence_features=tuple(raw["sequence_features"]),
             static_features=tuple(raw["static_features"]),
             target=raw["target"],
@@ -167,3 +175,58 @@ def _target_scale(raw: dict[str, Any], path: Path) -> Scale:
     if not (math.isfinite(scale.mean) and math.isfinite(scale.std)) or scale.std <= 0:
         raise ManifestError(f"features manifest {path} has an unusable target scale {scale}")
     return scale
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    """What preprocessing wrote for one split."""
+
+    rows: int
+    row_groups: int
+    files: int
+    dates: Sequence[str]
+
+
+def write_manifest(
+    path: Path,
+    features_dir: Path,
+    *,
+    validated: Path,
+    settings: FeatureSettings,
+    columns: Sequence[str],
+    scaler: Mapping[str, Mapping[str, float]],
+    splits: Mapping[str, SplitSummary],
+    next_day_rows: int,
+    estimated_row_bytes: float,
+    timings_s: Mapping[str, float],
+) -> dict[str, Any]:
+    """Write ``path``, naming the folders as they will be under ``features_dir`` (the
+    manifest is written in a staging folder that is renamed there when complete)."""
+    manifest = {
+        "created": datetime.now(UTC).isoformat(),
+        "validated": str(validated),
+        "input_rows": sum(split.rows for split in splits.values()),
+        "settings": dataclasses.asdict(settings),
+        "sequence_features": list(C.SEQUENCE_INPUTS),
+        "static_features": list(C.STATIC_FEATURES),
+        "target": C.TARGET,
+        "target_kwh": C.TARGET_KWH,
+        "columns": list(columns),
+        "pipeline_model": str(features_dir / PIPELINE_MODEL_NAME),
+        "scaler": {column: dict(stats) for column, stats in scaler.items()},
+        "splits": {
+            name: {
+                "path": str(features_dir / name),
+                "rows": split.rows,
+                "row_groups": split.row_groups,
+                "files": split.files,
+                "dates": list(split.dates),
+            }
+            for name, split in splits.items()
+        },
+        C.NEXT_DAY: {"path": str(features_dir / C.NEXT_DAY), "rows": next_day_rows},
+        "estimated_row_bytes": round(estimated_row_bytes, 1),
+        "timings_s": {step: round(seconds, 3) for step, seconds in timings_s.items()},
+    }
+    Path(path).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from energy_forecast import columns as C
 from energy_forecast.features.manifest import FeaturesManifest, ManifestError
 from tests.feature_files import (
     SAMPLE_SCALE,
@@ -87,3 +88,31 @@ def test_a_split_without_the_model_columns_is_refused(manifest_path: Path) -> No
 
     with pytest.raises(ManifestError, match=r"lacks columns \['mask'\]"):
         manifest.validate_splits()
+
+
+def test_what_write_manifest_writes_load_reads_back(tmp_path: Path) -> None:
+    from energy_forecast.features.manifest import SplitSummary, write_manifest
+    from energy_forecast.settings import FeatureSettings
+
+    path = tmp_path / "manifest.json"
+    stats = {"mean": 10.0, "std": 2.0}
+    write_manifest(
+        path,
+        tmp_path,
+        validated=tmp_path / "validated.parquet",
+        settings=FeatureSettings(sequence_length=5),
+        columns=["household_id"],
+        scaler={C.TARGET_KWH: stats, C.TEMPERATURE: stats},
+        splits={name: SplitSummary(3, 1, 1, ["2025-04-01"]) for name in C.SPLITS},
+        next_day_rows=2,
+        estimated_row_bytes=100.0,
+        timings_s={"total": 1.0},
+    )
+
+    manifest = FeaturesManifest.load(path)
+
+    assert manifest.sequence_length == 5
+    assert manifest.target_scale.mean == 10.0 and manifest.target_scale.std == 2.0
+    assert manifest.split_rows == {name: 3 for name in C.SPLITS}
+    assert manifest.split_paths == {name: tmp_path / name for name in C.SPLITS}
+    assert "sequence_length" not in json.loads(path.read_text())  # only under settings

@@ -23,7 +23,7 @@ def _raw(tmp_path: Path, validated_rows: int, split_rows: dict[str, int]) -> dic
     features_dir = tmp_path / "features"
     features_dir.mkdir()
     manifest = {
-        "sequence_length": 3,
+        "settings": {"sequence_length": 3},
         "sequence_features": list(C.SEQUENCE_INPUTS),
         "static_features": list(C.STATIC_FEATURES),
         "target": C.TARGET,

@@ -135,7 +135,7 @@ def test_an_empty_split_raises_value_error(tmp_path: Path, empty: str) -> None:
     from energy_forecast.xgb.train import run_xgboost
 
     manifest = {
-        "sequence_length": 3,
+        "settings": {"sequence_length": 3},
         "sequence_features": ["avg_temperature_c", "peak_hours_usage_kwh", "energy_kwh"],
         "static_features": ["household_size_scaled", "has_ac", "avg_temperature_c_scaled"],
         "target": "energy_kwh_scaled",
