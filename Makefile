@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 CHROMIUM := /usr/bin/chromium
+# The deployment's hosts: socat forwards the control plane's Postgres port to the machine's
+# Postgres socket, and the control plane runs its own Redis (deploy/topology.py).
+SOCAT := /usr/bin/socat
+REDIS_SERVER := /usr/bin/redis-server
 
 .PHONY: run test serve stop gpu-check install install-dev clean
 
@@ -13,7 +17,7 @@ $(BIN)/python:
 
 # Then the Spark drivers' class-data archive (include/energy_forecast/spark/class_archive.py): it
 # belongs to this JDK and these Spark jars, so it is built here, not shipped.
-$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml $(SOCAT) $(REDIS_SERVER)
 	$(BIN)/pip install --quiet -r requirements.txt -e .
 	$(BIN)/python -m energy_forecast.features.archive_classes
 	touch $@
@@ -26,6 +30,9 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt $(CHROMIUM)
 # needs the internet); installing a system package needs root, as on CI.
 $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
+
+$(SOCAT) $(REDIS_SERVER):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends socat redis-server
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -42,8 +49,8 @@ test: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-## Start the deployed topology as local processes (Postgres on 127.0.0.1:5432 must be up):
-## a Spark master and worker, Airflow's API server/UI, scheduler and DAG processor.
+## Start the deployment on three hosts made of network namespaces (root; Postgres on
+## 127.0.0.1:5432 must be up): a control plane and two worker hosts (deploy/topology.py).
 serve: install
 	$(BIN)/python -m deploy.topology serve
 

@@ -134,6 +134,12 @@ class TrainSettings(_FromParams):
     #: gloo's threads at real-time priority (CPU runs), so all-reduces do not wait for a
     #: CPU; see training/collective_threads.py. Needs CAP_SYS_NICE, else a warning.
     realtime_collectives: bool = True
+    #: The network interface gloo uses (``GLOO_SOCKET_IFNAME``); None: the one on the route
+    #: to the rendezvous host (``MASTER_ADDR``), found on each rank's own host.
+    gloo_interface: str | None = None
+    #: Bound on the ranks meeting at the rendezvous: a rank that cannot reach its peers fails
+    #: naming the addresses instead of waiting for torch's default of 30 minutes.
+    rendezvous_timeout_s: float = 180.0
 
     def __post_init__(self) -> None:
         if self.num_processes < 1:
@@ -144,6 +150,8 @@ class TrainSettings(_FromParams):
             raise InputError("learning_rate must be > 0")
         if self.epoch_timeout_minutes <= 0:
             raise InputError("epoch_timeout_minutes must be > 0")
+        if self.rendezvous_timeout_s <= 0:
+            raise InputError("rendezvous_timeout_s must be > 0")
 
     @property
     def execution_timeout(self) -> timedelta:

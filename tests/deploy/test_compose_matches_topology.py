@@ -1,89 +1,177 @@
 """``docker-compose.yaml`` and ``deploy.topology`` describe the same deployment.
 
 The compose file cannot run on machines without a Docker engine, so the deployment test
-runs the topology as processes; these rules keep the two from drifting apart.
+runs the topology as processes in network namespaces; these rules keep the two from
+drifting apart, service by service and host by host. Addresses get no exemption: both
+name the same hosts and ports (the topology's hosts files resolve the compose names).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import yaml
 
-from deploy.topology import (
-    PROJECT_ROOT,
-    LocalDeployment,
-    Ports,
-    WorkerSize,
-    airflow_services,
-    spark_services,
-)
+from deploy.services import MIGRATE, MIGRATE_GRANTS, WORKER, Service
+from deploy.topology import MULTI_HOST, PROJECT_ROOT, Deployment
 
-COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yaml").read_text())
-SERVICES = COMPOSE["services"]
-DOCKERFILE_ENV = set(
-    re.findall(r"^(?:ENV)?\s+([A-Z_]+)=", (PROJECT_ROOT / "Dockerfile").read_text(), re.M)
-)
-#: Variables only a process-based deployment on one machine needs.
-_LOCAL_ONLY = {"SPARK_LOCAL_IP", "SPARK_WORKER_DIR", "PATH", "PYSPARK_PYTHON"}
-TOPOLOGY = spark_services(Ports(), WorkerSize(), host="spark-master") + airflow_services(Ports())
+COMPOSE_TEXT = (PROJECT_ROOT / "docker-compose.yaml").read_text()
+SERVICES = yaml.safe_load(COMPOSE_TEXT)["services"]
+DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text()
+DOCKERFILE_ENV = set(re.findall(r"^(?:ENV)?\s+([A-Z_]+)=", DOCKERFILE, re.M))
+#: Not built from our image: the topology runs the machine's Postgres behind a forwarder
+#: and its own redis-server, so only Redis's command and health check are compared.
+FOREIGN_IMAGES = {"postgres", "redis"}
+PROJECT_PREFIXES = ("AIRFLOW", "ENERGY_FORECAST", "KAGGLEHUB", "SPARK", "PYSPARK")
+SECRETS = ("POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_FERNET_KEY")
 
 
-def _deployment(tmp_path: Path) -> LocalDeployment:
-    return LocalDeployment(tmp_path, "unused", tmp_path / "a", tmp_path / "k")
+def _deployment() -> Deployment:
+    root = Path("/nonexistent-state")  # nothing is started or written by these tests
+    return Deployment(root, "airflow", root / "a", root / "k", "eftst", "10.219.0.0/24")
 
 
-def _project_variables(names: set[str]) -> set[str]:
-    return {n for n in names if n.startswith(("AIRFLOW", "ENERGY_FORECAST", "KAGGLEHUB"))}
+DEPLOYMENT = _deployment()
+TOPOLOGY: list[Service] = [
+    service
+    for host in DEPLOYMENT.network.hosts
+    for service in DEPLOYMENT.services_on(host)
+    if host.name in ("control-plane", "worker-1")  # worker-2 runs what worker-1 runs
+]
+OURS = [s for s in TOPOLOGY if s.name not in FOREIGN_IMAGES]
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    # environment() would write the generated secrets under the state folder.
+    monkeypatch.setattr(Deployment, "_secret", lambda self, name, make: f"<{name}>")
+    monkeypatch.setattr(Deployment, "_passwords_file", lambda self: Path("/passwords.json"))
+
+
+def _project_variables(environment: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environment.items() if k.startswith(PROJECT_PREFIXES)}
+
+
+def _compose_environment(name: str) -> dict[str, str]:
+    declared = {k: str(v) for k, v in (SERVICES[name].get("environment") or {}).items()}
+    return _project_variables({**dict.fromkeys(DOCKERFILE_ENV, ""), **declared})
+
+
+def _addresses(value: str) -> list[tuple[str | None, int | None]]:
+    """Every (host, port) a variable's value names: URLs, and URLs inside JSON."""
+    value = re.sub(r"\$\{[^}]*\}", "secret", value)  # compose's ${VAR:?message}
+    urls = re.findall(r"[a-z+0-9]+://[^\s\"',]+", value)
+    return [(urlparse(url).hostname, urlparse(url).port) for url in urls]
 
 
 def test_both_run_the_same_services() -> None:
-    assert set(SERVICES) == {s.name for s in TOPOLOGY} | {"postgres", "airflow-init"}
+    assert set(SERVICES) == {s.name for s in TOPOLOGY} | {"airflow-init"}
+
+
+@pytest.mark.parametrize(
+    "service", [s for s in TOPOLOGY if s.name != "postgres"], ids=lambda s: s.name
+)
+def test_each_service_runs_the_same_command(service: Service) -> None:
+    assert tuple(shlex.split(SERVICES[service.name]["command"])) == service.command
 
 
 @pytest.mark.parametrize("service", TOPOLOGY, ids=lambda s: s.name)
-def test_each_service_runs_the_same_command(service) -> None:
-    assert shlex.split(SERVICES[service.name]["command"]) == service.command
+def test_each_service_is_placed_on_a_host_of_its_role(service: Service) -> None:
+    assert SERVICES[service.name]["labels"]["energy-forecast.role"] == service.role
+    constraint = f"node.labels.energy-forecast.role == {service.role}"
+    assert SERVICES[service.name]["deploy"]["placement"]["constraints"] == [constraint]
 
 
-def test_migrations_run_before_the_airflow_services() -> None:
-    assert shlex.split(SERVICES["airflow-init"]["command"]) == ["airflow", "db", "migrate"]
-    for service in airflow_services(Ports()):
+def test_services_built_from_our_image_are_the_ones_the_topology_runs_from_this_checkout():
+    assert {name for name, service in SERVICES.items() if "build" in service} == {
+        s.name for s in OURS
+    } | {"airflow-init"}
+
+
+def test_compose_runs_as_many_worker_replicas_as_the_topology_has_worker_hosts() -> None:
+    worker_hosts = [name for name, roles in MULTI_HOST.items() if WORKER in roles]
+    for service in (s for s in OURS if s.role == WORKER):
+        compose = SERVICES[service.name]
+        assert compose["deploy"]["replicas"] == len(worker_hosts)
+        # `docker compose up --scale` needs no fixed name and no published port
+        assert "container_name" not in compose and "ports" not in compose
+
+
+@pytest.mark.parametrize("service", OURS, ids=lambda s: s.name)
+def test_each_service_gets_the_same_variables_with_the_same_addresses(service: Service) -> None:
+    topology = _project_variables(DEPLOYMENT.environment(service.grants))
+    compose = _compose_environment(service.name)
+
+    assert set(topology) == set(compose)
+    for name, value in topology.items():
+        assert _addresses(value) == _addresses(compose[name]), name
+
+
+def test_the_migration_job_gets_what_the_topology_gives_it() -> None:
+    init = SERVICES["airflow-init"]
+    assert tuple(shlex.split(init["command"])) == MIGRATE
+    topology = _project_variables(DEPLOYMENT.environment(MIGRATE_GRANTS))
+    assert set(topology) == set(_compose_environment("airflow-init"))
+    for service in (s for s in OURS if s.name.startswith("airflow-")):
         assert SERVICES[service.name]["depends_on"]["airflow-init"] == {
             "condition": "service_completed_successfully"
         }
 
 
-def test_both_set_the_same_project_variables(tmp_path: Path) -> None:
-    topology = _project_variables(set(_deployment(tmp_path).environment())) - _LOCAL_ONLY
-    compose = set(SERVICES["airflow-scheduler"]["environment"]) | DOCKERFILE_ENV
+@pytest.mark.parametrize("service", TOPOLOGY, ids=lambda s: s.name)
+def test_each_service_has_the_same_health_check(service: Service) -> None:
+    test = SERVICES[service.name]["healthcheck"]["test"]
+    if service.name == "postgres":
+        return  # the image's own check; the topology's forwarder is checked with pg_isready
+    assert test[0] == "CMD-SHELL"
+    assert test[1].replace("$$", "$") == service.healthcheck
 
-    assert topology == _project_variables(compose)
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_long_running_services_restart_unless_stopped(service: str) -> None:
+    expected = "no" if service == "airflow-init" else "unless-stopped"
+    assert SERVICES[service]["restart"] == expected
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_secrets_reach_only_the_services_granted_them(secret: str) -> None:
+    holders = {name for name, service in SERVICES.items() if f"${{{secret}" in json.dumps(service)}
+    granted = {
+        "POSTGRES_PASSWORD": {"postgres", "airflow-init"}
+        | {s.name for s in OURS if {"metadata", "results"} & s.grants},
+        "AIRFLOW_JWT_SECRET": {s.name for s in OURS if "signing" in s.grants},
+        "AIRFLOW_FERNET_KEY": {"airflow-init"} | {s.name for s in OURS if "fernet" in s.grants},
+    }[secret]
+    assert holders == granted
+    assert not holders & {"spark-master", "spark-worker", "redis"}
 
 
 def test_compose_takes_its_secrets_from_the_env_file_not_the_repo() -> None:
-    text = (PROJECT_ROOT / "docker-compose.yaml").read_text()
-    for secret in ("POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_FERNET_KEY"):
-        assert f"${{{secret}:?" in text, f"{secret} is not read from .env"
+    for secret in SECRETS:
+        assert f"${{{secret}:?" in COMPOSE_TEXT, f"{secret} is not read from .env"
         assert f"{secret}=" in (PROJECT_ROOT / ".env.example").read_text()
-    assert "change-me" not in text
+    assert "change-me" not in COMPOSE_TEXT
     assert ".env" in (PROJECT_ROOT / ".gitignore").read_text().split()
 
 
-def test_the_spark_connection_names_the_master_and_its_web_ui(tmp_path: Path) -> None:
-    import json
-
-    compose = json.loads(SERVICES["airflow-scheduler"]["environment"]["AIRFLOW_CONN_SPARK_DEFAULT"])
-    local = json.loads(_deployment(tmp_path).environment()["AIRFLOW_CONN_SPARK_DEFAULT"])
-
-    assert compose["host"] == local["host"].replace("127.0.0.1", "spark-master")
-    assert compose["extra"].keys() == local["extra"].keys()
+def test_the_image_runs_as_an_unprivileged_user() -> None:
+    users = re.findall(r"^USER\s+(\S+)", DOCKERFILE, re.M)
+    assert users and users[-1] not in {"root", "0"}
 
 
-@pytest.mark.parametrize("service", ["spark-worker", "airflow-scheduler"])
+def test_the_spark_master_ui_is_published_on_the_docker_hosts_loopback_without_kill_links() -> None:
+    master = SERVICES["spark-master"]
+    assert master["ports"] == ["127.0.0.1:8090:8090"]
+    for service in ("spark-master", "spark-worker"):
+        assert "-Dspark.ui.killEnabled=false" in " ".join(SERVICES[service]["environment"].values())
+
+
+@pytest.mark.parametrize("service", ["spark-worker", "airflow-worker"])
 def test_containers_running_training_ranks_may_raise_gloos_threads(service: str) -> None:
     # The deployment test runs as root; a container needs the capability granted.
     assert "SYS_NICE" in SERVICES[service]["cap_add"]

@@ -1,4 +1,6 @@
-"""The deployed topology (``deploy.topology``) started once for the deployment tests.
+"""The deployed topology (``deploy.topology``) started once for the deployment tests: a
+control-plane host and two worker hosts, each a network namespace with an address of the
+subnet below, which nothing else on the machine uses.
 
 Small data keeps the three runs short: the first 500 households of the real file (3,500
 rows), or a synthetic set of that size where the real file is absent, served through the
@@ -14,13 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from deploy.topology import ADMIN_USER, LocalDeployment, drop_database
+from deploy.airflow_api import AirflowApi
+from deploy.topology import ADMIN_USER, MULTI_HOST, Deployment, drop_database
 from tests.conftest import REAL_CSV
-from tests.deployment.airflow_api import AirflowApi
 
 HANDLE = "samxsam/household-energy-consumption"
 VERSION = 1
 SMALL_ROWS = 3_500  # 500 households x 7 days
+#: The test's own hosts: names prefixed ``eftest``, addresses in this subnet.
+NETWORK_PREFIX, SUBNET = "eftest", "10.214.0.0/24"
 
 
 def fill_kagglehub_cache(cache: Path, rows: int = SMALL_ROWS) -> Path:
@@ -46,18 +50,22 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @pytest.fixture(scope="package")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDeployment]:
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("deployment")
     fill_kagglehub_cache(root / "kagglehub")
-    local = LocalDeployment(
+    local = Deployment(
         state_dir=root / "state",
         database=f"energy_forecast_deployment_{os.getpid()}",
         artifacts=root / "artifacts",
         kagglehub_cache=root / "kagglehub",
+        network_prefix=NETWORK_PREFIX,
+        subnet=SUBNET,
+        placement=MULTI_HOST,
         data_roots=[root / "data"],
     )
     # A CI timeout or a Ctrl-C sends SIGTERM/SIGINT: turn both into KeyboardInterrupt so
-    # pytest unwinds through this fixture and every started process is stopped.
+    # pytest unwinds through this fixture and every started process, namespace and link is
+    # removed.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         local.start()
@@ -69,7 +77,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDeploy
 
 
 @pytest.fixture(scope="package")
-def api(deployment: LocalDeployment) -> AirflowApi:
+def api(deployment: Deployment) -> AirflowApi:
     client = AirflowApi.login(deployment.api_url, ADMIN_USER, deployment.password)
     client.wait_for_dag()
     return client

@@ -1,26 +1,32 @@
-"""The pipeline as its users run it: scheduler, REST trigger, the UI's trigger form, the report.
+"""The pipeline as its users run it, on three hosts: scheduler, REST trigger, the UI's
+trigger form, the report, and two faults.
 
-One deployment (``deploy.topology``, the compose file's services as processes) serves every
-test here, in file order: the scheduled run first, then a REST-triggered run on the
-cluster path, then a run triggered from the UI's form on its defaults, whose page links to
-the report. Screenshots go to ``$ENERGY_FORECAST_SCREENSHOTS`` (default: the test's tmp
-folder); ``docs/`` holds the ones the README shows.
+One deployment (``deploy.topology``: the compose file's services, a control-plane host and
+two worker hosts as network namespaces) serves every test here, in file order: the
+scheduled run first, then a REST-triggered run on the cluster path whose DDP ranks and
+Spark executors span both worker hosts, then a run triggered from the UI's form, then a
+broker restart and the loss of a worker host mid-run. Screenshots go to
+``$ENERGY_FORECAST_SCREENSHOTS`` (default: the test's tmp folder); ``docs/`` holds the ones
+the README shows.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from deploy.topology import ADMIN_USER, LocalDeployment
-from tests.deployment.airflow_api import DAG_ID, AirflowApi
+from deploy.airflow_api import DAG_ID, AirflowApi
+from deploy.topology import ADMIN_USER, Deployment
+from energy_forecast.champion.registry import Registry
+from tests.champion_reader import ChampionReader
 
 pytestmark = pytest.mark.deployment
 
@@ -32,6 +38,10 @@ SPARK_APPS = {
     "energy-forecast-xgboost",
 }
 CHROMIUM = "/usr/bin/chromium"
+#: What each DDP rank logs as it joins (training/distributed.py).
+_RANK_LINE = re.compile(
+    r"rank (\d+) of (\d+) on host (\S+) \((\S+), interface (\S+)\) talks to rendezvous (\S+)"
+)
 _CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -51,7 +61,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser_page(deployment: LocalDeployment) -> Iterator[Any]:
+def browser_page(deployment: Deployment) -> Iterator[Any]:
     """A Chromium page logged in to the Airflow UI through its own login form."""
     from playwright.sync_api import sync_playwright
 
@@ -75,13 +85,13 @@ def _interval(task: dict[str, Any]) -> tuple[datetime, datetime]:
     )
 
 
-def _spark_apps(deployment: LocalDeployment) -> list[dict[str, Any]]:
+def _spark_apps(deployment: Deployment) -> list[dict[str, Any]]:
     status = httpx.get(f"{deployment.spark_master_ui}/json/", timeout=10).json()
     return status["activeapps"] + status["completedapps"]
 
 
 def test_unpausing_the_dag_runs_the_schedule_on_the_spark_cluster(
-    api: AirflowApi, deployment: LocalDeployment
+    api: AirflowApi, deployment: Deployment
 ) -> None:
     started = time.monotonic()
     api.unpause()
@@ -100,8 +110,30 @@ def test_params_outside_their_schema_are_refused_before_any_work(api: AirflowApi
         assert api.trigger(conf).status_code == 400, conf
 
 
-def test_cluster_training_gets_its_slots_beside_the_baseline_on_the_first_try(
-    api: AirflowApi, deployment: LocalDeployment
+def _apps_started_during(deployment: Deployment, run: dict[str, Any]) -> dict[str, list[str]]:
+    """Spark application ids by name, for the applications the run started."""
+    started, ended = (datetime.fromisoformat(run[k]).timestamp() * 1000 for k in
+                      ("start_date", "end_date"))  # fmt: skip
+    apps: dict[str, list[str]] = {}
+    for app in _spark_apps(deployment):
+        if started <= app["starttime"] <= ended:
+            apps.setdefault(app["name"], []).append(app["id"])
+    return apps
+
+
+def _executor_hosts(deployment: Deployment, app_ids: list[str]) -> set[str]:
+    """The worker hosts on which executors of these applications ran."""
+    hosts = set()
+    for host in deployment.worker_hosts:
+        status = httpx.get(f"{deployment.spark_worker_ui(host)}/json/", timeout=10).json()
+        for executor in status["executors"] + status["finishedexecutors"]:
+            if executor["appid"] in app_ids:
+                hosts.add(host.name)
+    return hosts
+
+
+def test_cluster_training_spans_both_worker_hosts_on_the_first_try(
+    api: AirflowApi, deployment: Deployment
 ) -> None:
     started = time.monotonic()
     response = api.trigger({"local_mode": False, "num_processes": 2})
@@ -111,16 +143,41 @@ def test_cluster_training_gets_its_slots_beside_the_baseline_on_the_first_try(
     run = api.wait_for_run(run_id, timeout_s=900)
 
     tasks = api.task_instances(run_id)
-    print(
-        f"local_mode=false run {run_id}: {run['state']} in {time.monotonic() - started:.0f} s, "
-        f"train try {tasks['train']['try_number']}"
-    )
     assert run["state"] == "success", tasks
     assert tasks["train"]["try_number"] == 1
-    train, baseline = _interval(tasks["train"]), _interval(tasks["xgboost"])
-    assert train[0] < baseline[1] and baseline[0] < train[1], "train and baseline did not overlap"
+    train, xgboost = _interval(tasks["train"]), _interval(tasks["xgboost"])
+    assert train[0] < xgboost[1] and xgboost[0] < train[1], "train and xgboost did not overlap"
+    ranks = {
+        match.group(1): match.groups()
+        for line in api.task_log(run_id, "train", 1)
+        if (match := _RANK_LINE.search(str(line.get("event"))))
+    }
+    worker_addresses = {host.address for host in deployment.worker_hosts}
+    assert {rank[3] for rank in ranks.values()} == worker_addresses, ranks
+    assert len({rank[5] for rank in ranks.values()}) == 1, "the ranks met at different places"
+    apps = _apps_started_during(deployment, run)
+    hosts = {name: _executor_hosts(deployment, ids) for name, ids in apps.items()}
+    print(
+        f"local_mode=false run {run_id}: success in {time.monotonic() - started:.0f} s; "
+        f"DDP ranks {sorted(ranks.values())}; executor hosts {hosts}; "
+        f"task hosts { {t: ti['hostname'] for t, ti in tasks.items()} }"
+    )
+    worker_names = {host.name for host in deployment.worker_hosts}
+    for app in ("energy-forecast-preprocess", "energy-forecast-train", "energy-forecast-xgboost"):
+        assert hosts[app] == worker_names, app
     cores = {app["name"]: app["cores"] for app in _spark_apps(deployment)}
     assert cores["energy-forecast-train"] == 2
+
+
+def test_tasks_ran_on_both_celery_workers(api: AirflowApi, deployment: Deployment) -> None:
+    hosts = {
+        task["hostname"]
+        for run in api.runs()
+        for task in api.task_instances(run["dag_run_id"]).values()
+        if task["hostname"]
+    }
+
+    assert hosts == {host.name for host in deployment.worker_hosts}
 
 
 def test_task_logs_carry_each_line_at_its_real_level(api: AirflowApi) -> None:
@@ -136,7 +193,7 @@ def test_task_logs_carry_each_line_at_its_real_level(api: AirflowApi) -> None:
 
 
 def test_the_trigger_form_runs_the_defaults_and_the_run_page_links_to_the_report(
-    api: AirflowApi, deployment: LocalDeployment, browser_page: Any, screenshots: Path
+    api: AirflowApi, deployment: Deployment, browser_page: Any, screenshots: Path
 ) -> None:
     page = browser_page
     before = {run["dag_run_id"] for run in api.runs()}
@@ -165,7 +222,7 @@ def test_the_trigger_form_runs_the_defaults_and_the_run_page_links_to_the_report
 
 
 def test_the_report_plugin_answers_only_logged_in_users(
-    api: AirflowApi, deployment: LocalDeployment
+    api: AirflowApi, deployment: Deployment
 ) -> None:
     run_id = api.runs()[-1]["dag_run_id"]
     report = f"{deployment.api_url}/energy-forecast/runs/{run_id}/report"
@@ -192,3 +249,67 @@ def _new_run_id(api: AirflowApi, before: set[str], timeout_s: float = 60) -> str
             return new[0]
         time.sleep(1)
     raise TimeoutError("the trigger form created no run")
+
+
+def test_a_broker_restart_between_two_tasks_leaves_the_run_to_succeed(
+    api: AirflowApi, deployment: Deployment
+) -> None:
+    started = time.monotonic()
+    # New Params, so the run trains and publishes instead of skipping as unchanged.
+    run_id = api.trigger({"seed": 8}).json()["dag_run_id"]
+    api.wait_for_task(run_id, "download", {"success"}, timeout_s=300)
+
+    deployment.restart_service(deployment.control_plane.name, "redis")
+    restarted = datetime.now(UTC)
+
+    run = api.wait_for_run(run_id, timeout_s=900)
+    tasks = api.task_instances(run_id)
+    after = sorted(t for t, ti in tasks.items() if ti["start_date"] and
+                   datetime.fromisoformat(ti["start_date"]) > restarted)  # fmt: skip
+    print(
+        f"broker-restart run {run_id}: {run['state']} in {time.monotonic() - started:.0f} s, "
+        f"tries { {t: ti['try_number'] for t, ti in tasks.items()} }, "
+        f"started after the restart: {after}"
+    )
+    assert run["state"] == "success", tasks
+    assert {"check_features", "train", "xgboost", "report"} <= set(after)
+
+
+def test_a_worker_host_lost_during_training_costs_a_retry_not_the_run(
+    api: AirflowApi, deployment: Deployment
+) -> None:
+    registry = Registry(deployment.artifacts)
+    versions_before = [v.name for v in registry.versions()]
+    events_before = len(api.asset_events())
+    reader = ChampionReader(registry)
+    reader.start()
+    started = time.monotonic()
+    conf = {"seed": 7, "promote": "force", "promote_reason": "worker host lost"}
+    run_id = api.trigger(conf).json()["dag_run_id"]
+    train = api.wait_for_task(run_id, "train", {"running"}, timeout_s=600)
+    time.sleep(10)  # into the training proper
+
+    deployment.lose_host(train["hostname"])
+    time.sleep(10)
+    deployment.restore_host(train["hostname"])
+
+    run = api.wait_for_run(run_id, timeout_s=1500)
+    reader.done.set()
+    reader.join()
+    tasks = api.task_instances(run_id)
+    new_versions = [v for v in registry.versions() if v.name not in versions_before]
+    new_events = api.asset_events()[events_before:]
+    print(
+        f"host-loss run {run_id}: {run['state']} in {time.monotonic() - started:.0f} s; "
+        f"lost {train['hostname']} in train try {train['try_number']}; "
+        f"tries { {t: ti['try_number'] for t, ti in tasks.items()} }; "
+        f"hosts { {t: ti['hostname'] for t, ti in tasks.items()} }; "
+        f"new versions {[v.name for v in new_versions]}; asset events "
+        f"{[(e['asset_id'], e.get('source_run_id')) for e in new_events]}; "
+        f"champion reads {reader.reads}"
+    )
+    assert run["state"] == "success", tasks
+    assert tasks["train"]["try_number"] >= 2
+    assert len(new_versions) == 1 and new_versions[0].metadata["run_id"] == run_id
+    assert [e.get("source_run_id") for e in new_events] == [run_id]
+    assert reader.problems == [] and reader.reads > 0

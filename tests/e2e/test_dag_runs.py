@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 
 from energy_forecast.champion.registry import Registry
+from tests.champion_reader import ChampionReader
 from tests.e2e.airflow_cli import LocalAirflow, fresh_postgres_database
 
 pytestmark = pytest.mark.e2e
@@ -86,30 +86,6 @@ def _registry(airflow) -> Registry:
     return Registry(airflow.artifacts)
 
 
-class _ChampionReader(threading.Thread):
-    """Reads "current" over and over, the way a consumer would, and notes any gap."""
-
-    def __init__(self, registry: Registry) -> None:
-        super().__init__(daemon=True)
-        self.registry, self.reads, self.problems = registry, 0, []
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.wait(0.2):
-            if not self.registry.pointer.is_symlink():
-                continue
-            version = self.registry.pointer.resolve()
-            try:
-                meta = json.loads((version / "champion.json").read_text())
-                forecasts = pd.read_parquet(version / "forecasts.parquet")
-                assert (version / "pipeline_model" / "metadata").is_dir()
-                assert (version / "model").is_dir() and len(forecasts) > 0
-                assert meta["version"] == version.name
-                self.reads += 1
-            except (OSError, ValueError, AssertionError) as error:
-                self.problems.append(f"{version.name}: {error!r}")
-
-
 def test_a_synthetic_backfill_is_a_walk_forward_backtest_that_never_promotes(postgres_airflow):
     conf = {"source": "synthetic", "synthetic_households": 100, "synthetic_days": 10}
     dates = ["2025-04-08", "2025-04-09", "2025-04-10"]
@@ -138,7 +114,7 @@ def test_a_synthetic_backfill_is_a_walk_forward_backtest_that_never_promotes(pos
 def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(sqlite_airflow, real_csv):
     local = {"source": "local", "local_csv_path": str(real_csv)}
     registry = _registry(sqlite_airflow)
-    reader = _ChampionReader(registry)
+    reader = ChampionReader(registry)
     reader.start()
 
     first = sqlite_airflow.dags_test(local)

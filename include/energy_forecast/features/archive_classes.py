@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 #: Shaped like the real file (a week of days), small enough to build in half a minute.
 _HOUSEHOLDS, _DAYS = 200, 7
+_MASTER = "local[2]"
 
 
 def build(archive: Path | None = None) -> Path:
@@ -35,7 +36,7 @@ def build(archive: Path | None = None) -> Path:
     from energy_forecast.spark.session import configure_environment, driver_conf
 
     archive.parent.mkdir(parents=True, exist_ok=True)
-    configure_environment()
+    configure_environment(_MASTER)
     with tempfile.TemporaryDirectory(prefix="jvm-archive-") as tmp:
         layout = RunLayout(Path(tmp) / "run")
         settings = IngestSettings(
@@ -48,7 +49,7 @@ def build(archive: Path | None = None) -> Path:
         command = [
             str(Path(sys.executable).with_name("spark-submit")),
             "--master",
-            "local[2]",
+            _MASTER,
             *(item for key, value in conf.items() for item in ("--conf", f"{key}={value}")),
             app.__file__,
             "--validated",

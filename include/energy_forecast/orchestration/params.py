@@ -207,6 +207,19 @@ def train_params() -> dict[str, Param]:
             "runs at normal priority and logs a warning).",
             section=section,
         ),
+        "gloo_interface": Param(
+            _TRAIN.gloo_interface,
+            type=["null", "string"],
+            title="Gloo network interface",
+            description="Interface the DDP ranks talk over (GLOO_SOCKET_IFNAME), e.g. eth1. "
+            "Empty: each rank picks the interface on its route to the rendezvous host.",
+            section=section,
+        ),
+        "rendezvous_timeout_s": _bounded(
+            _TRAIN.rendezvous_timeout_s, 5.0, 3600.0, "Rendezvous timeout (s)",
+            "How long the ranks wait to meet; a rank that cannot reach its peers fails "
+            "after this, naming the addresses.", section,
+        ),
     }  # fmt: skip
 
 

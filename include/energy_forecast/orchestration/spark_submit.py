@@ -9,6 +9,7 @@ DAG is parsed, so every DAG processor serializes the same DAG.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +20,7 @@ from energy_forecast.errors import ConfigurationError
 from energy_forecast.orchestration.failures import fails_fast
 from energy_forecast.runtime.log_relay import SparkSubmitLineLogger
 from energy_forecast.settings import SparkSettings, TrainSettings, _FromParams
-from energy_forecast.spark.session import SparkConnection, driver_conf
+from energy_forecast.spark.session import SparkConnection, configure_environment, driver_conf
 
 SPARK_CONN_ID = "spark_default"
 _CONNECTION_HINT = (
@@ -124,11 +125,15 @@ class CheckedSparkSubmitOperator(SparkSubmitOperator):
                 settings.to_json(),
             ]
         self.conf = {**(self.conf or {}), **driver_conf(), **resources.conf()}
+        # spark-submit inherits this process's environment: its driver advertises the
+        # address on which this host reaches the master, not Spark's loopback guess.
+        configure_environment(connection.master)
         self.log.info(
-            "submitting %s to Spark master %s with %s",
+            "submitting %s to Spark master %s with %s; the driver binds %s",
             self.application,
             connection.master,
             resources,
+            os.environ["SPARK_LOCAL_IP"],
         )
         super().execute(context)
 

@@ -26,8 +26,56 @@ log = logging.getLogger(__name__)
 _DEFAULT_MASTER_WEB_UI_PORT = 8080
 
 
+#: How long a driver waits for its first executor before it names the addresses involved.
+EXECUTOR_WAIT_S = 120.0
+
+
 class InsufficientSlotsError(RuntimeError):
     """A barrier job cannot get as many concurrent tasks as it needs."""
+
+
+class NoExecutorsError(RuntimeError):
+    """No executor registered with this driver: they cannot reach it, or none was given.
+
+    Retried: a worker host that is down now may be back for the next try.
+    """
+
+
+def registered_executors(spark: SparkSession) -> int:
+    """Executors registered with this driver now (the driver itself not counted)."""
+    jvm_context = spark.sparkContext._jsc.sc()  # type: ignore[attr-defined]
+    return max(0, int(jvm_context.getExecutorMemoryStatus().size()) - 1)
+
+
+def wait_for_executors(
+    spark: SparkSession,
+    *,
+    web_ui: str | None = None,
+    timeout_s: float = EXECUTOR_WAIT_S,
+    poll_s: float = 0.5,
+) -> int:
+    """Block until an executor has registered; fail naming the driver's and master's addresses.
+
+    Without this, a driver whose executors cannot connect back to it logs "Initial job has
+    not accepted any resources" until the task's timeout, and never says why.
+    """
+    master = spark.sparkContext.master
+    if master.startswith("local"):
+        return 0
+    deadline = time.monotonic() + timeout_s
+    while (count := registered_executors(spark)) == 0:
+        if time.monotonic() > deadline:
+            conf = spark.sparkContext.getConf()
+            driver = f"{conf.get('spark.driver.host', '?')}:{conf.get('spark.driver.port', '?')}"
+            raise NoExecutorsError(
+                f"no executor registered with this driver at {driver} within {timeout_s:.0f} s "
+                f"(master {master}); {describe_cluster(master_web_ui(master, web_ui))}. "
+                f"Executors on the worker hosts must reach {driver}: the driver binds "
+                "SPARK_LOCAL_IP, which must be this host's address on the cluster's network."
+            )
+        time.sleep(poll_s)
+    log.info("%d executor(s) registered with the driver on %s", count, master)
+    return count
 
 
 def task_slots(spark: SparkSession) -> int:

@@ -15,12 +15,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlparse
 
+from energy_forecast.errors import ConfigurationError
+from energy_forecast.runtime.network import address_towards
 from energy_forecast.spark.class_archive import java_options as class_archive_options
+from energy_forecast.spark.cluster import wait_for_executors
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+LOOPBACK = "127.0.0.1"
 #: Settings that keep a single-machine session light; a cluster's own defaults win elsewhere.
 _LOCAL_CONF: dict[str, str] = {"spark.ui.enabled": "false"}
 #: 200 shuffle partitions (Spark's default) cost more than the work itself on one machine.
@@ -81,11 +86,30 @@ def driver_conf(class_archive: bool = True) -> dict[str, str]:
     }
 
 
-def configure_environment() -> None:
-    """Environment a spark-submit child or a local session needs; idempotent."""
+def driver_address(master: str) -> str:
+    """The address a driver for ``master`` binds and advertises: loopback for a local
+    master, else this host's address on the route to the (first) master host, which is the
+    network its executors share with it. Spark's own guess, the address the host name
+    resolves to, is loopback on many machines, and executors on other hosts cannot call
+    back to that."""
+    if master.startswith("local"):
+        return LOOPBACK
+    endpoint = urlparse(master.split(",")[0])
+    if not endpoint.hostname:
+        raise ConfigurationError(f"the Spark master URL {master!r} names no host")
+    return address_towards(endpoint.hostname, endpoint.port)
+
+
+def configure_environment(master: str | None) -> None:
+    """Environment a spark-submit child or a session for ``master`` needs; idempotent.
+
+    ``SPARK_LOCAL_IP`` set by the deployment wins; ``master=None`` (inside spark-submit,
+    whose parent already chose) leaves it alone.
+    """
     os.environ.setdefault("PYSPARK_PYTHON", python_for_workers())
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if master is not None and "SPARK_LOCAL_IP" not in os.environ:
+        os.environ["SPARK_LOCAL_IP"] = driver_address(master)
 
 
 def get_session(
@@ -98,7 +122,7 @@ def get_session(
     """
     from pyspark.sql import SparkSession
 
-    configure_environment()
+    configure_environment(master)
     builder = SparkSession.builder.appName(app_name)
     if master is not None:
         settings = {**driver_conf(), **(conf or {})}
@@ -109,6 +133,7 @@ def get_session(
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    wait_for_executors(spark)
     if spark.sparkContext.master.startswith("local"):
         # Also under spark-submit, where the master came from the command line.
         spark.conf.set("spark.sql.shuffle.partitions", _LOCAL_SHUFFLE_PARTITIONS)

@@ -8,19 +8,23 @@ notebook) the same code runs as a world of one, so there is a single training pa
 from __future__ import annotations
 
 import gc
+import logging
 import os
+import socket
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
+from energy_forecast.runtime.network import address_towards, interface_with_address
 from energy_forecast.training.collective_threads import realtime_threads_started
 
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,23 @@ class DistContext:
         return self.rank == 0
 
 
+class RendezvousError(RuntimeError):
+    """The ranks did not meet: a rank cannot reach the rendezvous or its peers."""
+
+
 @contextmanager
-def process_group(use_gpu: bool, realtime_collectives: bool = True) -> Iterator[DistContext]:
+def process_group(
+    use_gpu: bool,
+    realtime_collectives: bool = True,
+    *,
+    gloo_interface: str | None = None,
+    rendezvous_timeout_s: float = 180.0,
+) -> Iterator[DistContext]:
     """Join the process group (gloo on CPU, nccl on GPU) for the duration of the block.
 
     With ``realtime_collectives``, gloo's own threads run at real-time priority: see
-    :mod:`energy_forecast.training.collective_threads`.
+    :mod:`energy_forecast.training.collective_threads`. ``gloo_interface`` names the
+    interface gloo talks over; None picks the one on the route to ``MASTER_ADDR``.
 
     Objects holding the group (DDP models) must be unreachable when the block ends: keep
     them in a function called inside the block, not in variables of the enclosing scope.
@@ -52,8 +67,7 @@ def process_group(use_gpu: bool, realtime_collectives: bool = True) -> Iterator[
     backend = "nccl" if use_gpu else "gloo"
     with realtime_threads_started(realtime_collectives and backend == "gloo"):
         if "WORLD_SIZE" in os.environ and "RANK" in os.environ:
-            _prefer_loopback_for_local_runs()
-            dist.init_process_group(backend)
+            _join_rendezvous(backend, gloo_interface, rendezvous_timeout_s)
         else:
             dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -82,12 +96,34 @@ def _release_process_group() -> None:
     dist.destroy_process_group()
 
 
-def _prefer_loopback_for_local_runs() -> None:
-    # Gloo binds to the address the host name resolves to; on machines where that is not a
-    # reachable interface, single-host runs (MASTER_ADDR on loopback) hang at the first
-    # collective. Pinning gloo to the loopback device fixes it; an explicit setting wins.
-    if sys.platform.startswith("linux") and os.environ.get("MASTER_ADDR") in _LOOPBACK:
-        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+def _join_rendezvous(backend: str, gloo_interface: str | None, timeout_s: float) -> None:
+    """``init_process_group`` from torchrun's environment, bounded, and said where.
+
+    Gloo otherwise binds the address the host name resolves to: loopback on many machines
+    (a rank on another host cannot reach it) or an interface that does not route to the
+    peers. The interface on the route to the rendezvous host reaches every peer of a flat
+    cluster network; an explicit ``gloo_interface`` or ``GLOO_SOCKET_IFNAME`` wins.
+    """
+    rendezvous = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+    own_address = address_towards(os.environ.get("MASTER_ADDR", "127.0.0.1"))
+    if gloo_interface:
+        os.environ["GLOO_SOCKET_IFNAME"] = gloo_interface
+    elif backend == "gloo" and sys.platform.startswith("linux"):
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", interface_with_address(own_address))
+    where = (
+        f"rank {os.environ['RANK']} of {os.environ['WORLD_SIZE']} on host "
+        f"{socket.gethostname()} ({own_address}, interface "
+        f"{os.environ.get('GLOO_SOCKET_IFNAME', 'default')}) talks to rendezvous {rendezvous}"
+    )
+    log.info("%s", where)
+    try:
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    except (RuntimeError, dist.DistStoreError) as error:
+        raise RendezvousError(
+            f"{where}: the ranks did not meet within {timeout_s:.0f} s ({error}). Every rank "
+            f"must reach {rendezvous} and the other ranks' hosts; set gloo_interface if "
+            "this host has several networks."
+        ) from error
 
 
 def all_sum(values: Sequence[float], device: torch.device) -> list[float]:

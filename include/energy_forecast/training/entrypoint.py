@@ -53,7 +53,12 @@ def train_fn(
     out = Path(output_dir)
     with (
         _torch_runtime(use_gpu),
-        process_group(use_gpu, train_settings.realtime_collectives) as context,
+        process_group(
+            use_gpu,
+            train_settings.realtime_collectives,
+            gloo_interface=train_settings.gloo_interface,
+            rendezvous_timeout_s=train_settings.rendezvous_timeout_s,
+        ) as context,
     ):
         _train(manifest, train_settings, context, out)
         if context.is_main:

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deploy.topology import Ports, WorkerSize, spark_services
 from energy_forecast.spark.cluster import describe_cluster, master_web_ui
 
-PORTS = Ports(spark=7177, spark_master_ui=8190, spark_worker_ui=8191)
+MASTER_PORT, MASTER_UI_PORT, WORKER_UI_PORT = 7177, 8190, 8191
+MASTER = f"spark://127.0.0.1:{MASTER_PORT}"
 _HOLD_CORES = "import time; from pyspark.sql import SparkSession; SparkSession.builder.getOrCreate(); time.sleep(600)"  # noqa: E501
 
 
@@ -41,7 +41,7 @@ def _status() -> dict:
     """The master's JSON status, or {} while it starts: not listening yet, or its web UI
     already serving pages (HTML at /json/) before the JSON endpoint is attached."""
     try:
-        return httpx.get(f"http://127.0.0.1:{PORTS.spark_master_ui}/json/", timeout=2).json()
+        return httpx.get(f"http://127.0.0.1:{MASTER_UI_PORT}/json/", timeout=2).json()
     except (httpx.HTTPError, ValueError):
         return {}
 
@@ -56,19 +56,26 @@ def standalone_cluster(tmp_path: Path) -> Iterator[str]:
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_WORKER_DIR": str(tmp_path),
     }
+    spark_class = str(bin_dir / "spark-class")
+    commands = [
+        [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+         "--port", str(MASTER_PORT), "--webui-port", str(MASTER_UI_PORT)],
+        [spark_class, "org.apache.spark.deploy.worker.Worker", MASTER, "--cores", "2",
+         "--memory", "1g", "--webui-port", str(WORKER_UI_PORT)],
+    ]  # fmt: skip
     processes = [
         subprocess.Popen(
-            [str(bin_dir / service.command[0]), *service.command[1:]],
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        for service in spark_services(PORTS, WorkerSize(cores=2, memory="1g"))
+        for command in commands
     ]
     try:
         _wait_for(lambda: _status().get("aliveworkers") == 1)
-        yield f"spark://127.0.0.1:{PORTS.spark}"
+        yield MASTER
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGKILL)
@@ -94,10 +101,51 @@ def test_the_description_names_the_application_holding_the_cores(
     try:
         _wait_for(lambda: _status().get("coresused") == 2)
 
-        described = describe_cluster(f"http://127.0.0.1:{PORTS.spark_master_ui}")
+        described = describe_cluster(f"http://127.0.0.1:{MASTER_UI_PORT}")
     finally:
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait()
 
     assert "the cluster has 2 cores on 1 alive worker(s), 2 in use" in described
     assert "greedy-app" in described and "holds 2" in described
+
+
+#: A driver that advertises an address it does not listen on (it binds 127.0.0.1 only):
+#: executors start, fail to connect back, and exit, as across hosts with a loopback driver.
+_UNREACHABLE_DRIVER = """
+import sys
+from pyspark.sql import SparkSession
+from energy_forecast.spark.cluster import NoExecutorsError, wait_for_executors
+spark = (SparkSession.builder.master(sys.argv[1]).appName("unreachable-driver")
+         .config("spark.driver.host", "127.0.0.2").config("spark.driver.bindAddress", "127.0.0.1")
+         .config("spark.pyspark.python", sys.executable).getOrCreate())
+try:
+    wait_for_executors(spark, timeout_s=20)
+except NoExecutorsError as error:
+    print(error)
+finally:
+    spark.stop()
+"""
+
+
+@pytest.mark.spark
+def test_a_driver_its_executors_cannot_reach_fails_naming_its_address(
+    standalone_cluster: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "unreachable.py"
+    script.write_text(_UNREACHABLE_DRIVER)
+    started = time.monotonic()
+
+    result = subprocess.run(
+        [sys.executable, str(script), standalone_cluster],
+        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert "no executor registered with this driver at 127.0.0.2:" in result.stdout, (
+        result.stdout + result.stderr[-3000:]
+    )
+    assert f"(master {standalone_cluster})" in result.stdout
+    assert time.monotonic() - started < 120

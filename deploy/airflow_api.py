@@ -1,4 +1,5 @@
-"""A small client of Airflow 3's REST API (``/api/v2``), as a script or another system uses it."""
+"""A small client of Airflow 3's REST API (``/api/v2``), as a script or another system uses it:
+the deployment test and the hosts benchmark drive the deployment through it."""
 
 from __future__ import annotations
 
@@ -61,6 +62,13 @@ class AirflowApi:
             "POST", f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf}
         )
 
+    def set_run_state(self, run_id: str, state: str) -> None:
+        """Mark a run ``failed`` or ``success`` by hand, as the UI's buttons do."""
+        response = self.request(
+            "PATCH", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}", json={"state": state}
+        )
+        response.raise_for_status()
+
     def runs(self) -> list[dict[str, Any]]:
         return self.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"order_by": "run_after"})[
             "dag_runs"
@@ -89,6 +97,23 @@ class AirflowApi:
     def task_instances(self, run_id: str) -> dict[str, dict[str, Any]]:
         listed = self.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
         return {ti["task_id"]: ti for ti in listed["task_instances"]}
+
+    def wait_for_task(
+        self, run_id: str, task_id: str, states: set[str], timeout_s: float = 600
+    ) -> dict[str, Any]:
+        """The task instance once it is in one of ``states``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            task = self.task_instances(run_id).get(task_id, {})
+            if task.get("state") in states:
+                return task
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{task_id} of {run_id} not in {states} in {timeout_s} s")
+            time.sleep(1)
+
+    def asset_events(self) -> list[dict[str, Any]]:
+        """Every Asset event the deployment has recorded, oldest first."""
+        return self.get("/api/v2/assets/events", params={"order_by": "timestamp"})["asset_events"]
 
     def task_log(self, run_id: str, task_id: str, try_number: int) -> list[dict[str, Any]]:
         """The structured log lines of one try: each with ``event`` and ``level``."""
