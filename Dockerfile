@@ -25,8 +25,10 @@ COPY bin ./bin
 # Every service runs as this unprivileged user (uid 50000, as Airflow's own image). The
 # folders that volumes mount are created here so the volumes start owned by it.
 RUN useradd --uid 50000 --gid 0 --create-home --home-dir /home/airflow airflow \
-    && mkdir -p /opt/airflow /data/artifacts /opt/spark-work /home/airflow/.cache/kagglehub \
-    && chown -R airflow:0 /opt/airflow /data/artifacts /opt/spark-work /home/airflow
+    && mkdir -p /opt/airflow /opt/airflow-users /data/artifacts /opt/spark-work \
+        /home/airflow/.cache/kagglehub \
+    && chown -R airflow:0 /opt/airflow /opt/airflow-users /data/artifacts /opt/spark-work \
+        /home/airflow
 USER airflow
 
 ENV AIRFLOW_HOME=/opt/airflow \

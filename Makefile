@@ -17,12 +17,12 @@ $(BIN)/python:
 
 # Then the Spark drivers' class-data archive (include/energy_forecast/spark/class_archive.py): it
 # belongs to this JDK and these Spark jars, so it is built here, not shipped.
-$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml $(SOCAT) $(REDIS_SERVER)
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt -e .
 	$(BIN)/python -m energy_forecast.features.archive_classes
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt $(CHROMIUM)
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt $(CHROMIUM) $(SOCAT) $(REDIS_SERVER)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -51,7 +51,7 @@ test: install-dev
 
 ## Start the deployment on three hosts made of network namespaces (root; Postgres on
 ## 127.0.0.1:5432 must be up): a control plane and two worker hosts (deploy/topology.py).
-serve: install
+serve: install $(SOCAT) $(REDIS_SERVER)
 	$(BIN)/python -m deploy.topology serve
 
 stop:

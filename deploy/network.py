@@ -107,24 +107,27 @@ class Network:
             raise
 
     def destroy(self, grace_s: float = 10) -> None:
-        """Stop every process in the namespaces, then remove namespaces, links and files."""
-        namespaces = [self.namespace(host) for host in self.hosts]
+        """Stop every process in this network's namespaces, then remove the namespaces,
+        links and hosts files: every one named with the prefix, whatever placement made it."""
+        namespaces = sorted(n for n in existing_namespaces() if n.startswith(f"{self.prefix}-"))
         for namespace in namespaces:
             self.kill_processes(namespace, grace_s)
         for namespace in namespaces:
-            if namespace in existing_namespaces():
-                _ip("netns", "delete", namespace)
+            _ip("netns", "delete", namespace)
+        for link in _links_named(self.prefix):
+            # a veth end may already be gone with its namespace
+            subprocess.run(["ip", "link", "delete", link], capture_output=True)
+        for etc in NETNS_ETC.glob(f"{self.prefix}-*"):
             with suppress(FileNotFoundError):
-                (NETNS_ETC / namespace / "hosts").unlink()
-            with suppress(FileNotFoundError, OSError):
-                (NETNS_ETC / namespace).rmdir()
-        if _link_exists(self.bridge):
-            _ip("link", "delete", self.bridge)  # the veth ends go with their namespaces
+                (etc / "hosts").unlink()
+            with suppress(OSError):
+                etc.rmdir()
 
     def kill_processes(self, namespace: str, grace_s: float = 10) -> list[int]:
-        """SIGTERM every process of ``namespace``, SIGKILL what is left after ``grace_s``."""
+        """SIGTERM every process of ``namespace``, SIGKILL what is left after ``grace_s``;
+        ``grace_s=0`` kills them at once, as a machine that is lost."""
         killed = namespace_pids(namespace)
-        _signal_all(killed, signal.SIGTERM)
+        _signal_all(killed, signal.SIGTERM if grace_s > 0 else signal.SIGKILL)
         deadline = time.monotonic() + grace_s
         while (alive := namespace_pids(namespace)) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -172,8 +175,12 @@ def _signal_all(pids: Iterable[int], signum: signal.Signals) -> None:
             os.kill(pid, signum)
 
 
-def _link_exists(name: str) -> bool:
-    return subprocess.run(["ip", "link", "show", name], capture_output=True).returncode == 0
+def _links_named(prefix: str) -> list[str]:
+    """The machine's links whose names start with ``prefix``: the bridge and veth ends."""
+    listed = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    names = [line.split(":")[1].strip().split("@")[0] for line in listed.splitlines()]
+    # The bridge last: a veth end is deleted with its peer, the bridge then has no ports.
+    return sorted((n for n in names if n.startswith(prefix)), key=lambda n: n.endswith("br0"))
 
 
 def _ip(*args: str) -> None:

@@ -39,6 +39,8 @@ class Service:
 
     ``grants`` names the groups of environment variables it gets (see
     ``deploy.topology.Deployment.environment``): secrets go only where they are needed.
+    ``logs`` is the key that signs the API server's requests for a task's log to the
+    worker that ran it; both ends need the same one.
     """
 
     name: str
@@ -58,11 +60,12 @@ def control_plane_services(ports: Ports) -> list[Service]:
     api = f"http://localhost:{ports.api}/api/v2/monitor/health"
     return [
         # The append-only file keeps queued task messages across a broker restart; it is
-        # written to the working directory (the compose image's /data volume).
+        # written to the working directory (the compose image's /data volume; the topology
+        # removes it when it starts, with the database, so no stale message is replayed).
         Service("redis", CONTROL_PLANE, (
             "redis-server", "--port", str(ports.redis), "--appendonly", "yes",
             "--protected-mode", "no",
-        ), healthcheck="redis-cli ping"),
+        ), healthcheck=f"redis-cli -p {ports.redis} ping"),
         Service("spark-master", CONTROL_PLANE, (
             "spark-class", "org.apache.spark.deploy.master.Master",
             "--host", "spark-master", "--port", str(ports.spark),
@@ -71,16 +74,17 @@ def control_plane_services(ports: Ports) -> list[Service]:
             healthcheck=f"curl --fail --silent http://localhost:{ports.spark_master_ui}/json/"),
         Service("airflow-apiserver", CONTROL_PLANE,
             ("airflow", "api-server", "--port", str(ports.api)),
-            _AIRFLOW | {"metadata", "signing", "fernet", "users"},
+            _AIRFLOW | {"metadata", "signing", "fernet", "users", "logs"},
             healthcheck=f"curl --fail --silent {api}"),
         Service("airflow-scheduler", CONTROL_PLANE, ("airflow", "scheduler"),
             _AIRFLOW | {"metadata", "signing", "fernet", "results"},
             healthcheck="airflow jobs check --job-type SchedulerJob --local"),
+        # The DAG processor and the triggerer reach the execution API in-process: no JWT key.
         Service("airflow-dag-processor", CONTROL_PLANE, ("airflow", "dag-processor"),
-            _AIRFLOW | {"metadata", "signing", "fernet"},
+            _AIRFLOW | {"metadata", "fernet"},
             healthcheck="airflow jobs check --job-type DagProcessorJob --local"),
         Service("airflow-triggerer", CONTROL_PLANE, ("airflow", "triggerer"),
-            _AIRFLOW | {"metadata", "signing", "fernet"},
+            _AIRFLOW | {"metadata", "fernet"},
             healthcheck="airflow jobs check --job-type TriggererJob --local"),
     ]  # fmt: skip
 
@@ -98,7 +102,7 @@ def worker_services(ports: Ports, size: WorkerSize) -> list[Service]:
         ), frozenset({"spark-worker"}),
             healthcheck=f"curl --fail --silent http://localhost:{ports.spark_worker_ui}/json/"),
         Service("airflow-worker", WORKER, ("airflow", "celery", "worker"),
-            _AIRFLOW | {"results"},
+            _AIRFLOW | {"results", "logs"},
             healthcheck=f'celery --app {CELERY_APP} inspect ping -d "celery@$(hostname)"'),
     ]  # fmt: skip
 

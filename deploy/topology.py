@@ -196,6 +196,7 @@ class Deployment:
             "results": {"AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{database}"},
             "signing": {"AIRFLOW__API_AUTH__JWT_SECRET": self._secret("jwt_secret", _token)},
             "fernet": {"AIRFLOW__CORE__FERNET_KEY": self._secret("fernet_key", _fernet_key)},
+            "logs": {"AIRFLOW__API__SECRET_KEY": self._secret("api_secret_key", _token)},
             "users": {
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self._passwords_file()),
@@ -214,6 +215,8 @@ class Deployment:
         """Hosts, a fresh database, then each service in order; stops everything on error."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts.mkdir(parents=True, exist_ok=True)
+        # A fresh database, so a fresh broker: old task messages would name unknown runs.
+        shutil.rmtree(self.state_dir / "appendonlydir", ignore_errors=True)
         try:
             self.network.create()
             recreate_database(self.database)

@@ -217,8 +217,9 @@ def train_params() -> dict[str, Param]:
         ),
         "rendezvous_timeout_s": _bounded(
             _TRAIN.rendezvous_timeout_s, 5.0, 3600.0, "Rendezvous timeout (s)",
-            "How long the ranks wait to meet; a rank that cannot reach its peers fails "
-            "after this, naming the addresses.", section,
+            "How long the ranks wait to meet at the start; a rank that cannot reach its "
+            "peers fails after this, naming the addresses. Collectives during training keep "
+            "torch's 30-minute bound.", section,
         ),
     }  # fmt: skip
 

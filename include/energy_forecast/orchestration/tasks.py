@@ -216,7 +216,10 @@ def report(
             registry,
             settings,
             lambda: get_session(
-                "energy-forecast-report", master=spark_connection.master, conf=resources.conf()
+                "energy-forecast-report",
+                master=spark_connection.master,
+                conf=resources.conf(),
+                web_ui=spark_connection.master_web_ui,
             ),
             _temperature_forecasts(settings),
         )

@@ -70,8 +70,9 @@ def wait_for_executors(
             raise NoExecutorsError(
                 f"no executor registered with this driver at {driver} within {timeout_s:.0f} s "
                 f"(master {master}); {describe_cluster(master_web_ui(master, web_ui))}. "
-                f"Executors on the worker hosts must reach {driver}: the driver binds "
-                "SPARK_LOCAL_IP, which must be this host's address on the cluster's network."
+                "Either the cluster has no free cores (see who holds them above), or its "
+                f"executors cannot reach {driver}: the driver binds SPARK_LOCAL_IP, which "
+                "must be this host's address on the cluster's network."
             )
         time.sleep(poll_s)
     log.info("%d executor(s) registered with the driver on %s", count, master)

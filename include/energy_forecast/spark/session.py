@@ -79,6 +79,8 @@ def driver_conf(class_archive: bool = True) -> dict[str, str]:
         "spark.pyspark.python": python_for_workers(),
         "spark.pyspark.driver.python": sys.executable,
         "spark.ui.showConsoleProgress": "false",
+        # A cluster driver's UI listens on the host's network address: no kill links there.
+        "spark.ui.killEnabled": "false",
         "spark.driver.extraJavaOptions": java_options,
         "spark.sql.session.timeZone": "UTC",
         # toPandas/toArrow of predictions and keys: columnar transfer instead of pickled rows.
@@ -113,12 +115,16 @@ def configure_environment(master: str | None) -> None:
 
 
 def get_session(
-    app_name: str, master: str | None = None, conf: Mapping[str, str] | None = None
+    app_name: str,
+    master: str | None = None,
+    conf: Mapping[str, str] | None = None,
+    web_ui: str | None = None,
 ) -> SparkSession:
     """Return a SparkSession; ``master=None`` keeps what spark-submit already configured.
 
     ``conf`` declares the application's resources (see ``settings.SparkResources``); on a
-    local master the single-machine settings win over it.
+    local master the single-machine settings win over it. ``web_ui`` is the standalone
+    master's web UI, named in the error when no executor registers.
     """
     from pyspark.sql import SparkSession
 
@@ -133,7 +139,7 @@ def get_session(
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
-    wait_for_executors(spark)
+    wait_for_executors(spark, web_ui=web_ui)
     if spark.sparkContext.master.startswith("local"):
         # Also under spark-submit, where the master came from the command line.
         spark.conf.set("spark.sql.shuffle.partitions", _LOCAL_SHUFFLE_PARTITIONS)

@@ -17,7 +17,7 @@ Measured on this project's 2-core virtual machine (Linux 6.18, 250 Hz), gloo's t
 Gloo's threads sleep except while moving a collective's bytes, so they cost the compute
 threads little, and priority 1 (the lowest real-time one) stays below anything the system
 runs at real-time priority. Raising a thread's policy needs ``CAP_SYS_NICE`` or an
-``RLIMIT_RTPRIO`` of at least 1 (Docker: ``cap_add: [SYS_NICE]``); without either the
+``RLIMIT_RTPRIO`` of at least 1 (Docker, non-root: ``ulimits: {rtprio: 1}``); without either the
 threads keep their normal priority, training runs as before, and a warning says so.
 """
 

@@ -118,6 +118,9 @@ def _join_rendezvous(backend: str, gloo_interface: str | None, timeout_s: float)
     log.info("%s", where)
     try:
         dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+        # The timeout above bounds the meeting; collectives keep torch's default, so a rank
+        # that waits for rank 0's checkpoint or evaluation is not failed after it.
+        dist.distributed_c10d._set_pg_timeout(dist.default_pg_timeout)
     except (RuntimeError, dist.DistStoreError) as error:
         raise RendezvousError(
             f"{where}: the ranks did not meet within {timeout_s:.0f} s ({error}). Every rank "

@@ -93,7 +93,9 @@ def run_training(
     local_plan = _plan_local_device(settings, cuda_devices)
     conf = (resources or SparkResources()).conf(cores=settings.spark_cores)
     conf.update(local_plan.driver_conf if local_plan else {})
-    spark = get_session("energy-forecast-train", master=spark_master, conf=conf)
+    spark = get_session(
+        "energy-forecast-train", master=spark_master, conf=conf, web_ui=master_web_ui
+    )
     plan = local_plan or device.plan_device(
         settings.use_gpu,
         cuda_devices,

@@ -120,7 +120,9 @@ def run_xgboost(
     # XGBoost's import (scikit-learn's with it, 1.5 s) needs nothing from Spark: it runs
     # while this process waits for the driver JVM to start.
     importing = in_background(lambda: importlib.import_module("xgboost"))
-    spark = get_session("energy-forecast-xgboost", master=spark_master, conf=conf)
+    spark = get_session(
+        "energy-forecast-xgboost", master=spark_master, conf=conf, web_ui=master_web_ui
+    )
     importing.result()
     workers = resolve_num_workers(spark, settings.xgb_num_workers, resources.cores, master_web_ui)
     read = {name: spark.read.parquet(str(manifest.split_paths[name])) for name in ("train", "val")}
