@@ -10,6 +10,7 @@ in exactly one place and two stages can never disagree about where a file is.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Sequence
@@ -78,22 +79,22 @@ def resolve_inside(candidate: str | Path, roots: Sequence[Path], what: str = "pa
 
 
 def safe_run_id(run_id: str) -> str:
-    """Turn an Airflow run id (``manual__2025-04-08T00:00:00+00:00``) into a folder name.
+    """Turn an Airflow run id (``manual__2025-04-08T00:00:00+00:00``) into a folder name,
+    one folder per run id.
 
-    Colons and plus signs are legal in POSIX names but break Hadoop paths, which Spark uses.
-    A run id that would land on a reserved folder is refused, in any case: on a
-    case-insensitive file system ``Champion`` is the published champion too.
+    Colons and plus signs are legal in POSIX names but break Hadoop paths, which Spark uses,
+    so they become ``_``. Two run ids that differ only there (``a:b``, ``a+b``) would then
+    share a folder, and a run id such as ``champion`` would write into a reserved folder (in
+    any case: on a case-insensitive file system ``Champion`` is the champion too). So a run
+    id that had to be changed, or that names a reserved folder, gets a suffix from the hash
+    of the whole run id; a run id that is already a safe, free name is its own folder.
     """
     cleaned = _UNSAFE.sub("_", run_id).strip("._")
     if not cleaned:
         raise InputError(f"run id {run_id!r} has no usable characters")
-    if cleaned.casefold() in RESERVED_FOLDERS:
-        reserved = ", ".join(sorted(RESERVED_FOLDERS))
-        raise InputError(
-            f"run id {run_id!r} would be the folder {cleaned!r}, which is reserved ({reserved}); "
-            "give the run another id"
-        )
-    return cleaned
+    if cleaned == run_id and cleaned.casefold() not in RESERVED_FOLDERS:
+        return cleaned
+    return f"{cleaned}-{hashlib.sha256(run_id.encode()).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import pytest
 
 from energy_forecast.champion.registry import Registry
 from tests.champion_reader import ChampionReader
-from tests.e2e.airflow_cli import LocalAirflow, fresh_postgres_database
+from tests.e2e.airflow_cli import LocalAirflow, drop_postgres_database, fresh_postgres_database
 
 pytestmark = pytest.mark.e2e
 
@@ -35,10 +35,15 @@ def sqlite_airflow(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def postgres_airflow(tmp_path_factory):
-    url = fresh_postgres_database(f"energy_forecast_e2e_{os.getpid()}")
+    name = f"energy_forecast_e2e_{os.getpid()}"
+    url = fresh_postgres_database(name)
     local = LocalAirflow(tmp_path_factory.mktemp("airflow-postgres"), database_url=url)
-    local.migrate()
-    return local
+    try:
+        local.migrate()
+        yield local
+    finally:
+        if url:
+            drop_postgres_database(name)
 
 
 def _assert_row_counts_add_up(run_dir, expected_input_rows):

@@ -11,6 +11,7 @@ from energy_forecast.errors import InputError
 from energy_forecast.paths import (
     ARTIFACTS_ENV,
     DATA_ROOTS_ENV,
+    RESERVED_FOLDERS,
     PathOutsideRootsError,
     RunLayout,
     artifacts_root,
@@ -79,11 +80,29 @@ def test_a_later_root_may_hold_the_path(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("run_id", ["champion", "registry", ".champion.", "Champion", "REGISTRY"])
-def test_a_run_id_naming_a_reserved_folder_is_refused(tmp_path: Path, run_id: str) -> None:
-    with pytest.raises(InputError, match=r"reserved"):
-        safe_run_id(run_id)
-    with pytest.raises(InputError, match=r"reserved"):
-        RunLayout.for_run(run_id, tmp_path)
+def test_a_run_id_naming_a_reserved_folder_gets_a_folder_of_its_own(
+    tmp_path: Path, run_id: str
+) -> None:
+    folder = safe_run_id(run_id)
+
+    assert folder.casefold() not in RESERVED_FOLDERS
+    assert folder.casefold().startswith(run_id.strip(".").casefold() + "-")
+    assert RunLayout.for_run(run_id, tmp_path).run_dir.name == folder
+
+
+def test_run_ids_that_clean_to_the_same_name_get_different_folders() -> None:
+    run_ids = ["manual__a:b", "manual__a+b", "manual__a_b", "manual__a b"]
+
+    folders = [safe_run_id(run_id) for run_id in run_ids]
+
+    assert len(set(folders)) == len(run_ids)
+    assert folders[2] == "manual__a_b"  # already safe: its own name
+    assert [safe_run_id(run_id) for run_id in run_ids] == folders  # the same every time
+
+
+def test_a_run_id_with_no_usable_character_is_refused() -> None:
+    with pytest.raises(InputError, match=r"no usable characters"):
+        safe_run_id("::")
 
 
 @pytest.mark.parametrize("run_id", ["champion_2", "manual__champion", "registry-rebuild"])

@@ -105,6 +105,7 @@ def evaluate_and_decide(
     current = registry.current()
     incumbent = None
     if current is not None:
+        current = registry.verified(current)  # its files as published, before loading them
         saved = SavedModel(current.model, current.path / "model", current.path / "pipeline_model")
         incumbent = Incumbent(
             current.name,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from energy_forecast.champion.registry import Registry, Version
+from energy_forecast.champion.registry import UNCHECKED, Registry, Version
 
 FORECASTS_FILE = "forecasts.parquet"
 MODEL_FOLDER = "model"
@@ -30,8 +30,10 @@ def publish_champion(
     report_dir: Path,
     write_forecasts: Callable[[Path, Path], Path],
     metadata: dict[str, Any],
+    replaces: object = UNCHECKED,
 ) -> Version:
-    """Register ``model`` (its kind: ``lstm`` or ``xgboost``) as the new current version.
+    """Register ``model`` (its kind: ``lstm`` or ``xgboost``) as the new current version,
+    if the champion is still ``replaces`` (see :meth:`Registry.register`).
 
     ``model_files`` are the model's files (copied into ``model/``) or its one folder (copied
     as ``model/``). ``write_forecasts(model_dir, path)`` writes the forecasts with
@@ -54,4 +56,4 @@ def publish_champion(
         write_forecasts(model_dir, version / FORECASTS_FILE)
         return {"model": model, **metadata}
 
-    return registry.register(build)
+    return registry.register(build, replaces=replaces)

@@ -23,7 +23,7 @@ from energy_forecast.champion.promotion import (
     report_sections,
     unchanged_reason,
 )
-from energy_forecast.champion.registry import Registry
+from energy_forecast.champion.registry import ChampionMovedError, Registry, Version
 from energy_forecast.errors import InputError
 from energy_forecast.orchestration.failures import fails_fast
 from energy_forecast.paths import RunLayout, data_roots, resolve_inside
@@ -257,11 +257,13 @@ def publish(
     (no Asset event).
 
     The version (model, PipelineModel, report, next-day forecasts, metadata) is built whole
-    before the ``champion`` pointer moves to it.
+    before the ``champion`` pointer moves to it, and only if the champion is still the one
+    the gate compared against (checked again under the registry's lock). A retry whose
+    earlier try already went live returns that version, so its Asset event is sent once.
     """
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from energy_forecast.champion.publish import FORECASTS_FILE, publish_champion
+    from energy_forecast.champion.publish import publish_champion
     from energy_forecast.features.manifest import FeaturesManifest
     from energy_forecast.serving.forecast import forecast_next_day
 
@@ -270,11 +272,20 @@ def publish(
         log.info("keeping the champion: %s", decision.reason)
         raise AirflowSkipException(f"champion kept: {decision.reason}")
     registry = Registry()
+    earlier = registry.find(run_id)
+    if (
+        earlier
+        and earlier.metadata.get("fingerprint") == run_facts(run_id, params, raw).fingerprint()
+    ):
+        # An earlier try went live and died before Airflow heard of it: same Asset event.
+        log.info("run %s already published %s; announcing it", run_id, earlier.name)
+        return published_version(earlier)
     current = registry.current()
     if (current.name if current else None) != decision.incumbent_version:
-        raise RuntimeError(
-            f"the champion changed since the gate compared against "
-            f"{decision.incumbent_version or 'no champion'}; rerun the report task"
+        raise ChampionMovedError(
+            f"the champion is {current.name if current else 'none'}, not "
+            f"{decision.incumbent_version or 'none'} as when the gate compared this run "
+            "against it; not replacing it. The next run gates against the new champion."
         )
     model = decision.model
     model_files = (
@@ -317,15 +328,23 @@ def publish(
                 "gate": dataclasses.asdict(decision.gate),
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
+            replaces=decision.incumbent_version,
         )
     log.info("promoted %s as %s: %s", model, version.name, decision.reason)
-    pointer = registry.pointer
+    return published_version(version)
+
+
+def published_version(version: Version) -> dict[str, str]:
+    """What the champion Asset event carries: this version's own folder and files, never
+    the ``champion`` pointer, which a consumer reading late would find moved."""
+    from energy_forecast.champion.publish import FORECASTS_FILE
+
     return {
-        "champion_dir": str(pointer),
         "version": version.name,
-        "model": model,
-        "forecasts": str(pointer / FORECASTS_FILE),
-        "report_html": str(pointer / "report" / "report.html"),
+        "version_dir": str(version.path),
+        "model": version.model,
+        "forecasts": str(version.path / FORECASTS_FILE),
+        "report_html": str(version.path / "report" / "report.html"),
     }
 
 

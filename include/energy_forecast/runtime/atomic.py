@@ -17,9 +17,13 @@ from pathlib import Path
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds.
+
+    The temporary name is unique, so two writers of one file (two tries of a task, two
+    runs) never write into or remove each other's temporary file: the last rename wins,
+    and each reader sees one whole file.
+    """
+    tmp = temporary_sibling(path)
     try:
         yield tmp
         tmp.replace(path)

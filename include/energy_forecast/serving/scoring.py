@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from energy_forecast import columns as C
+from energy_forecast.errors import InputError
 
 MODEL_KINDS: tuple[str, ...] = ("lstm", "xgboost")
 PREDICTION_COLUMNS: tuple[str, ...] = (C.HOUSEHOLD, C.DATE, "predicted_kwh")
@@ -40,12 +41,12 @@ class SavedModel:
 
 def score(model: SavedModel, history: Any, targets: Any) -> pd.DataFrame:
     """kWh predictions for each row of ``targets`` (Spark DataFrames of validated columns)."""
-    from pyspark.ml import PipelineModel
     from pyspark.sql import functions as F
 
     from energy_forecast.features.pipeline import history_days, scaler_statistics
+    from energy_forecast.features.saved_pipeline import load_pipeline_model
 
-    pipeline = PipelineModel.load(str(model.pipeline_model))
+    pipeline = load_pipeline_model(model.pipeline_model)
     keys = targets.select(C.HOUSEHOLD, C.DATE)
     first_target = targets.agg(F.min(C.DATE)).first()[0]
     if first_target is None:
@@ -92,26 +93,21 @@ def _predict_lstm(features: Any, model_dir: Path, scale: dict[str, float]) -> pd
 
 def _predict_xgboost(features: Any, model_dir: Path, sequence_length: int) -> pd.DataFrame:
     """In this process with the saved booster: a Spark prediction UDF would start a Python
-    worker per core, each importing XGBoost, for a few rows. Models saved before the booster
-    file existed are scored through ``xgboost.spark``."""
-    from pyspark.sql import functions as F
-
+    worker per core, each importing XGBoost, for a few rows."""
     from energy_forecast.features.arrays import FeatureShape, decode_tabular
     from energy_forecast.xgb.train import BOOSTER_FILE, booster_predictor
 
     rows = features.select(C.HOUSEHOLD, C.DATE, C.TABULAR_FEATURES)
-    if (model_dir / BOOSTER_FILE).is_file():
-        table = rows.toArrow()
-        shape = FeatureShape(sequence_length, len(C.SEQUENCE_INPUTS), len(C.STATIC_FEATURES))
-        return _keyed(table, booster_predictor(model_dir)(decode_tabular(table, shape)))
-    from xgboost.spark import SparkXGBRegressorModel
-
-    model = SparkXGBRegressorModel.load(str(model_dir))
-    return (
-        model.transform(rows)
-        .select(C.HOUSEHOLD, C.DATE, F.col("prediction").cast("double").alias("predicted_kwh"))
-        .toPandas()
-    )
+    if not (model_dir / BOOSTER_FILE).is_file():
+        # xgboost.spark's own loader unpickles its estimator (cloudpickle): never for a file
+        # on a shared volume. The booster in XGBoost's JSON format is data, not code.
+        raise InputError(
+            f"{model_dir} has no {BOOSTER_FILE}; only models saved with their booster in "
+            "XGBoost's own format are served"
+        )
+    table = rows.toArrow()
+    shape = FeatureShape(sequence_length, len(C.SEQUENCE_INPUTS), len(C.STATIC_FEATURES))
+    return _keyed(table, booster_predictor(model_dir)(decode_tabular(table, shape)))
 
 
 def _keyed(table: Any, predicted_kwh: np.ndarray) -> pd.DataFrame:

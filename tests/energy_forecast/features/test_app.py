@@ -76,12 +76,11 @@ def test_manifest_on_disk_matches_the_returned_one(spark, tmp_path):
 
 
 def test_saved_pipeline_model_reproduces_the_written_features(spark, tmp_path):
-    from pyspark.ml import PipelineModel
-
     from energy_forecast.features.pipeline import scaler_statistics
+    from energy_forecast.features.saved_pipeline import load_pipeline_model
 
     manifest = _run(spark, tmp_path)
-    model = PipelineModel.load(manifest["pipeline_model"])
+    model = load_pipeline_model(Path(manifest["pipeline_model"]))  # its stages pass the check
     rows = spark.read.parquet(str(tmp_path / "features.parquet"))
     again = model.transform(rows).select("household_id", "date", "sequence", "mask", "static")
 
@@ -93,6 +92,18 @@ def test_saved_pipeline_model_reproduces_the_written_features(spark, tmp_path):
         written.sort_values(key).reset_index(drop=True),
         recomputed.sort_values(key).reset_index(drop=True),
     )
+
+
+def test_a_saved_pipeline_naming_a_stage_we_do_not_ship_is_not_loaded(spark, tmp_path):
+    from energy_forecast.features.saved_pipeline import UnknownStageError, load_pipeline_model
+
+    saved = Path(_run(spark, tmp_path)["pipeline_model"])
+    stage = next(saved.glob("stages/*/metadata/part-*"))
+    metadata = json.loads(stage.read_text())
+    stage.write_text(json.dumps({**metadata, "class": "someone.elses.Stage"}))
+
+    with pytest.raises(UnknownStageError, match=r"someone\.elses\.Stage"):
+        load_pipeline_model(saved)
 
 
 def test_changing_a_test_day_value_changes_no_training_feature_or_statistic(spark, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from energy_forecast.champion.decision import Evidence, PromotionDecision
 from energy_forecast.champion.gate import Challenger, GatePolicy, Incumbent, decide
-from energy_forecast.champion.registry import Registry
+from energy_forecast.champion.registry import ChampionMovedError, Registry
 from energy_forecast.orchestration import tasks
 from energy_forecast.orchestration.failures import fails_fast
 from energy_forecast.paths import ARTIFACTS_ENV, DATA_ROOTS_ENV, PathOutsideRootsError
@@ -70,8 +71,10 @@ def test_publish_refuses_when_the_champion_moved_after_the_gate(roots: Path) -> 
     )
     assert promote_over_nothing.promote
 
-    with pytest.raises(RuntimeError, match="changed since the gate compared against no champion"):
+    with pytest.raises(AirflowFailException, match="champion is v0001, not none") as failure:
         tasks.publish("manual__1", {}, {}, {}, {}, {}, _report_with(promote_over_nothing, roots))
+
+    assert isinstance(failure.value.__cause__, ChampionMovedError)
 
 
 def test_publish_refuses_a_decision_taken_against_another_incumbent(roots: Path) -> None:
@@ -84,5 +87,28 @@ def test_publish_refuses_a_decision_taken_against_another_incumbent(roots: Path)
         Evidence(1.0, 1.0, "household_mean", 1.0),
     )
 
-    with pytest.raises(RuntimeError, match="compared against v0007"):
+    with pytest.raises(AirflowFailException, match="champion is none, not v0007"):
         tasks.publish("manual__1", {}, {}, {}, {}, {}, _report_with(over_v0007, roots))
+
+
+def test_a_retried_publish_announces_the_version_its_earlier_try_made_live(roots: Path) -> None:
+    """The first try registered v0001 and died before Airflow heard of it. The retry finds
+    the champion moved, to its own version, and returns it for the Asset event instead of
+    failing or publishing twice."""
+    ingest = {"source": "kaggle", "input_sha256": "ab12", "cutoff": None, "last_date": "2025-04-08"}
+    raw = {"manifest": str(roots / "manifest.json")}
+    Path(raw["manifest"]).write_text(json.dumps(ingest))
+    facts = tasks.run_facts("manual__1", {}, raw)
+    Registry().register(
+        lambda folder: {"model": "lstm", "run_id": "manual__1", "fingerprint": facts.fingerprint()}
+    )
+    over_nothing = PromotionDecision(
+        decide(Challenger("lstm", 1.4, 2.0, "kaggle", "2025-04-08"), None, GatePolicy()),
+        Evidence(1.4, 1.4, "household_mean", 1.4),
+    )
+
+    published = tasks.publish("manual__1", {}, raw, {}, {}, {}, _report_with(over_nothing, roots))
+
+    assert published["version"] == "v0001"
+    assert Path(published["version_dir"]).name == "v0001"  # the version, not the pointer
+    assert [v.name for v in Registry().versions()] == ["v0001"]

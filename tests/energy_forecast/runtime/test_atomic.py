@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
-from energy_forecast.runtime.atomic import replace_dir, temporary_sibling
+from energy_forecast.runtime.atomic import atomic_file, replace_dir, temporary_sibling
 
 
 def _hidden(folder: Path) -> list[str]:
@@ -67,4 +68,32 @@ def test_replace_dir_raises_when_the_staged_folder_is_missing_and_keeps_the_targ
         replace_dir(missing, target)
 
     assert (target / "kept.txt").read_text() == "kept"
+    assert _hidden(tmp_path) == []
+
+
+def test_two_writers_of_one_file_never_share_a_temporary_file(tmp_path: Path) -> None:
+    """Two tries of one task writing the same file at once: both finish, one whole wins."""
+    target = tmp_path / "metrics.json"
+    both_writing = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def write(text: str) -> None:
+        try:
+            with atomic_file(target) as tmp:
+                tmp.write_text(text[: len(text) // 2])
+                both_writing.wait(timeout=10)  # the other writer is inside its block too
+                with tmp.open("a") as rest:
+                    rest.write(text[len(text) // 2 :])
+        except BaseException as error:
+            errors.append(error)
+
+    texts = ["a" * 10_000, "b" * 10_000]
+    writers = [threading.Thread(target=write, args=(text,)) for text in texts]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+
+    assert errors == []
+    assert target.read_text() in texts
     assert _hidden(tmp_path) == []
