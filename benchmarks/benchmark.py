@@ -37,6 +37,26 @@ from benchmarks import collective_latency
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = PROJECT_ROOT.parent / "shared" / "data" / "household_energy_consumption.csv"
+RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
+
+
+def record_result(key: str, value: dict) -> None:
+    """Put ``value`` under ``key`` in ``benchmarks/results.json``, keeping the other keys."""
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    existing[key] = value
+    RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
+
+
+def median_runs(runs: list[dict]) -> dict:
+    """Medians of the wall time and of each task's time over ``runs``, with the runs."""
+    tasks = sorted({task for run in runs for task in run["tasks"]})
+    return {
+        "wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+        "tasks": {t: statistics.median(r["tasks"].get(t, 0.0) for r in runs) for t in tasks},
+        "runs": runs,
+    }
+
+
 _TASK_EVENT = re.compile(
     r"^(\S+?)Z? .*\[DAG TEST\] (starting|end)(?: task)? task_id=(\w+)", re.MULTILINE
 )

@@ -16,18 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.benchmark import DEFAULT_CSV
+from benchmarks.benchmark import DEFAULT_CSV, median_runs, record_result
 from deploy.airflow_api import AirflowApi
 from deploy.topology import ADMIN_USER, MULTI_HOST, ONE_HOST, Deployment, drop_database
 
-RESULTS = Path(__file__).resolve().parent / "results.json"
 PLACEMENTS = {"one_host": ONE_HOST, "multi_host": MULTI_HOST}
 #: The benchmark's own hosts: names prefixed ``efbench``, addresses in this subnet.
 NETWORK_PREFIX, SUBNET = "efbnch", "10.215.0.0/24"
@@ -86,15 +84,6 @@ def run_once(placement: str, csv: Path, epochs: int, root: Path) -> dict[str, An
     }
 
 
-def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    tasks = sorted({task for run in runs for task in run["tasks"]})
-    return {
-        "wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
-        "tasks": {t: statistics.median(r["tasks"].get(t, 0.0) for r in runs) for t in tasks},
-        "runs": runs,
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -117,9 +106,8 @@ def main() -> None:
                 f"(ok={run['ok']}), with start-up {time.monotonic() - started:.0f} s",
                 flush=True,
             )
-    one, multi = _medians(runs["one_host"]), _medians(runs["multi_host"])
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    existing["hosts"] = {
+    one, multi = median_runs(runs["one_host"]), median_runs(runs["multi_host"])
+    hosts = {
         "measured_at": datetime.now().isoformat(timespec="seconds"),
         "rounds": args.rounds,
         "epochs": args.epochs,
@@ -128,8 +116,8 @@ def main() -> None:
         "multi_over_one_wall": round(multi["wall_seconds"] / one["wall_seconds"], 3),
         "multi_over_one_train": round(multi["tasks"]["train"] / one["tasks"]["train"], 3),
     }
-    RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
-    summary = {k: v for k, v in existing["hosts"].items() if k not in ("one_host", "multi_host")}
+    record_result("hosts", hosts)
+    summary = {k: v for k, v in hosts.items() if k not in ("one_host", "multi_host")}
     print(json.dumps(summary))
 
 

@@ -14,16 +14,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.benchmark import DEFAULT_CSV, airflow_env, dags_test, task_seconds
+from benchmarks.benchmark import (
+    DEFAULT_CSV,
+    airflow_env,
+    dags_test,
+    median_runs,
+    record_result,
+    task_seconds,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-RESULTS = PROJECT_ROOT / "benchmarks" / "results.json"
 
 
 def _run(tree: Path, csv: Path, root: Path) -> dict:
@@ -37,15 +42,6 @@ def _run(tree: Path, csv: Path, root: Path) -> dict:
         "wall_seconds": round(wall, 1),
         "tasks": task_seconds(log),
         "ok": "state=success" in log,
-    }
-
-
-def _medians(runs: list[dict]) -> dict:
-    tasks = sorted({task for run in runs for task in run["tasks"]})
-    return {
-        "wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
-        "tasks": {t: statistics.median(r["tasks"].get(t, 0.0) for r in runs) for t in tasks},
-        "runs": runs,
     }
 
 
@@ -78,9 +74,8 @@ def main() -> None:
                 cwd=PROJECT_ROOT,
                 check=False,
             )
-    old, new = _medians(runs["old"]), _medians(runs["new"])
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    existing["versus"] = {
+    old, new = median_runs(runs["old"]), median_runs(runs["new"])
+    versus = {
         "measured_at": datetime.now().isoformat(timespec="seconds"),
         "commit": args.commit,
         "repeats": args.repeats,
@@ -88,8 +83,8 @@ def main() -> None:
         "new": new,
         "new_over_old_wall": round(new["wall_seconds"] / old["wall_seconds"], 3),
     }
-    RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in existing["versus"].items() if k not in ("old", "new")}))
+    record_result("versus", versus)
+    print(json.dumps({k: v for k, v in versus.items() if k not in ("old", "new")}))
 
 
 if __name__ == "__main__":

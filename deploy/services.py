@@ -107,10 +107,6 @@ def worker_services(ports: Ports, size: WorkerSize) -> list[Service]:
     ]  # fmt: skip
 
 
-def all_services(ports: Ports, size: WorkerSize) -> list[Service]:
-    return control_plane_services(ports) + worker_services(ports, size)
-
-
 #: What the migration job (compose's ``airflow-init``) runs before any Airflow service.
 MIGRATE = ("airflow", "db", "migrate")
 MIGRATE_GRANTS = _AIRFLOW | {"metadata", "fernet"}

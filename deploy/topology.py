@@ -161,11 +161,13 @@ class Deployment:
             "PYSPARK_PYTHON": sys.executable,
             "PYSPARK_DRIVER_PYTHON": sys.executable,
         }
+        groups = self._variable_groups()
         for grant in sorted(grants):
-            environment.update(self._granted(grant))
+            environment.update(groups[grant])
         return environment
 
-    def _granted(self, grant: str) -> dict[str, str]:
+    def _variable_groups(self) -> dict[str, dict[str, str]]:
+        """Every group of variables a service may be granted, by name."""
         ports = self.ports
         spark_connection = {
             "conn_type": "spark",
@@ -208,7 +210,7 @@ class Deployment:
                 "SPARK_WORKER_OPTS": "-Dspark.ui.killEnabled=false",
             },
         }
-        return groups[grant]
+        return groups
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self, timeout_s: float = 240) -> None:
@@ -221,9 +223,13 @@ class Deployment:
             self.network.create()
             recreate_database(self.database)
             control = self.control_plane
-            for service in self.services_on(control)[:3]:  # postgres, redis, spark-master
+            # Postgres, Redis and the Spark master: what the Airflow services depend on.
+            infrastructure = [
+                s for s in self.services_of(CONTROL_PLANE) if not s.name.startswith("airflow-")
+            ]
+            for service in infrastructure:
                 self._start(control, service)
-            self._wait_healthy(control, self.services_on(control)[:3], timeout_s)
+            self._wait_healthy(control, infrastructure, timeout_s)
             for host in self.worker_hosts:
                 self._start(host, self._service(host, "spark-worker"))
             _wait_until(

@@ -40,17 +40,6 @@ def fresh_postgres_database(name: str) -> str | None:
     return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
 
-def drop_postgres_database(name: str) -> None:
-    """Remove a database :func:`fresh_postgres_database` made (and its open connections)."""
-    import psycopg2
-
-    connection = psycopg2.connect(_POSTGRES_ADMIN, connect_timeout=3)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    connection.close()
-
-
 @dataclass(frozen=True)
 class DagRunResult:
     state: str

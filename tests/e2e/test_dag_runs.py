@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from deploy.topology import drop_database
 from energy_forecast.champion.registry import Registry
 from tests.champion_reader import ChampionReader
-from tests.e2e.airflow_cli import LocalAirflow, drop_postgres_database, fresh_postgres_database
+from tests.e2e.airflow_cli import LocalAirflow, fresh_postgres_database
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +44,7 @@ def postgres_airflow(tmp_path_factory):
         yield local
     finally:
         if url:
-            drop_postgres_database(name)
+            drop_database(name)
 
 
 def _assert_row_counts_add_up(run_dir, expected_input_rows):

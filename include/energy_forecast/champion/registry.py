@@ -179,7 +179,8 @@ class Registry:
                     return earlier
                 if replaces is not UNCHECKED:
                     _check_still_replaces(self.current(), replaces, metadata)
-                number = (self.versions()[-1].number if self.versions() else 0) + 1
+                versions = self.versions()
+                number = (versions[-1].number if versions else 0) + 1
                 metadata = {**metadata, "version": version_name(number)}
                 write_text(staged / METADATA_FILE, json.dumps(metadata, indent=2, default=str))
                 final = self.folder / version_name(number)
