@@ -24,7 +24,7 @@ from typing import Any
 
 from benchmarks.benchmark import DEFAULT_CSV, median_runs, record_result
 from deploy.airflow_api import AirflowApi
-from deploy.topology import ADMIN_USER, MULTI_HOST, ONE_HOST, Deployment, drop_database
+from deploy.topology import ADMIN_USER, MULTI_HOST, ONE_HOST, Deployment
 
 PLACEMENTS = {"one_host": ONE_HOST, "multi_host": MULTI_HOST}
 #: The benchmark's own hosts: names prefixed ``efbench``, addresses in this subnet.
@@ -74,7 +74,7 @@ def run_once(placement: str, csv: Path, epochs: int, root: Path) -> dict[str, An
         run_id = api.trigger(conf).json()["dag_run_id"]
         run = api.wait_for_run(run_id, timeout_s=1800)
         tasks = api.task_instances(run_id)
-    drop_database(deployment.database)
+    deployment.drop_databases()
     started, ended = (datetime.fromisoformat(run[k]) for k in ("start_date", "end_date"))
     return {
         "ok": run["state"] == "success",

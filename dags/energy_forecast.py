@@ -19,10 +19,13 @@ Consumption* data set. Each task hands the next one **paths**, never data:
    held-out days, in kWh; the challenger is the lowest validation RMSE. The gate scores it as
    served and re-scores the current champion on the same test rows, and writes its decision
    to `decision.json`; the report shows it.
-7. **publish**: when the decision is to promote, a new registry version (model,
-   `PipelineModel`, report, next-day forecasts, metadata) becomes
-   `artifacts/energy_forecast/champion` in one rename and the `energy_forecast_champion` Asset
-   is updated; otherwise the task is skipped.
+7. **publish**: when the decision is to promote, a new version of the MLflow registered
+   model `energy_forecast` (model, `PipelineModel`, report, next-day forecasts, metadata)
+   gets the alias `champion` and the `energy_forecast_champion` Asset is updated with that
+   version; otherwise the task is skipped.
+
+Each DAG run is one MLflow run (experiment `energy_forecast`) with its Params, every model's
+metrics and the gate's decision; each training try is a child run with its epochs.
 
 A scheduled or backfilled run uses only rows dated before its data interval's end; a run
 whose input, cut-off and Params equal the champion's skips everything after download. An
@@ -69,8 +72,9 @@ def energy_forecast():
 
         context = get_current_context()
         return tasks.download(
-            context["run_id"], context["params"], context.get("data_interval_end")
-        )
+            context["run_id"], context["params"], context.get("data_interval_end"),
+            context["ti"].try_number,
+        )  # fmt: skip
 
     @task.short_circuit(execution_timeout=TASK_TIMEOUTS["check_features"])
     def skip_if_unchanged(raw: dict[str, str]) -> bool:
@@ -102,7 +106,10 @@ def energy_forecast():
         from energy_forecast.orchestration import tasks
 
         context = get_current_context()
-        return tasks.train_lstm(context["run_id"], context["params"], features, spark_connection())
+        return tasks.train_lstm(
+            context["run_id"], context["params"], features, spark_connection(),
+            context["ti"].try_number,
+        )  # fmt: skip
 
     @task(execution_timeout=TASK_TIMEOUTS["xgboost"])
     def xgboost(features: dict[str, str]) -> dict[str, str]:
@@ -110,8 +117,9 @@ def energy_forecast():
 
         context = get_current_context()
         return tasks.train_xgboost(
-            context["run_id"], context["params"], features, spark_connection()
-        )
+            context["run_id"], context["params"], features, spark_connection(),
+            context["ti"].try_number,
+        )  # fmt: skip
 
     @task(execution_timeout=TASK_TIMEOUTS["report"])
     def report(raw, features, lstm, xgboost) -> dict[str, str]:
@@ -120,7 +128,7 @@ def energy_forecast():
         context = get_current_context()
         return tasks.report(
             context["run_id"], context["params"], raw, features, lstm, xgboost,
-            spark_connection(),
+            spark_connection(), context["ti"].try_number,
         )  # fmt: skip
 
     @task(outlets=[CHAMPION], execution_timeout=TASK_TIMEOUTS["publish"])
@@ -129,8 +137,9 @@ def energy_forecast():
 
         context = get_current_context()
         published = tasks.publish(
-            context["run_id"], context["params"], raw, features, lstm, xgboost, comparison
-        )
+            context["run_id"], context["params"], raw, features, lstm, xgboost, comparison,
+            context["ti"].try_number,
+        )  # fmt: skip
         context["outlet_events"][CHAMPION].extra = published
         return published
 

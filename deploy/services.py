@@ -23,6 +23,7 @@ class Ports:
     spark: int = 7077
     spark_master_ui: int = 8090
     spark_worker_ui: int = 8091
+    mlflow: int = 5000
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,33 @@ class Service:
 _AIRFLOW = frozenset({"airflow"})
 
 
+def mlflow_server(ports: Ports) -> tuple[str, ...]:
+    """The MLflow tracking server and Model Registry, on Postgres.
+
+    Clients write artifacts straight to the shared artifacts volume (the package creates its
+    experiment with a ``file://`` artifact location there), so the server proxies none.
+    Where it keeps its store and which folder new experiments default to come from
+    variables the CLI reads (``MLFLOW_BACKEND_STORE_URI``, ``MLFLOW_DEFAULT_ARTIFACT_ROOT``):
+    one holds a password, which a command line would show to anyone running ``ps``, and
+    both differ between the two deployments.
+
+    MLflow answers 403 to a Host header other than localhost or a private address, and to a
+    state-changing request from a browser origin other than localhost. Tasks and the API
+    server send ``Host: mlflow:<port>``. A browser opens the UI as ``localhost`` in compose
+    (the port is published on loopback only) and by the control plane's address on the
+    topology's bridge, in 10.0.0.0/8; the UI's searches are POSTs from that origin. Only
+    address literals match the pattern: a DNS-rebinding page would send its own name.
+    """
+    port = ports.mlflow
+    bridge = f"10.[0-9]*.[0-9]*.[0-9]*:{port}"
+    return (
+        "mlflow", "server", "--no-serve-artifacts",
+        "--host", "0.0.0.0", "--port", str(port), "--workers", "1",
+        "--allowed-hosts", f"mlflow:{port},localhost:{port},127.0.0.1:{port},{bridge}",
+        "--cors-allowed-origins", f"http://{bridge}",
+    )  # fmt: skip
+
+
 def control_plane_services(ports: Ports) -> list[Service]:
     """The control-plane host's services, in start order (compose's ``depends_on``)."""
     api = f"http://localhost:{ports.api}/api/v2/monitor/health"
@@ -72,9 +100,14 @@ def control_plane_services(ports: Ports) -> list[Service]:
             "--webui-port", str(ports.spark_master_ui),
         ), frozenset({"spark-master"}),
             healthcheck=f"curl --fail --silent http://localhost:{ports.spark_master_ui}/json/"),
+        # Only the server holds its store's credentials; /health needs no allowed Host.
+        Service("mlflow", CONTROL_PLANE, mlflow_server(ports), frozenset({"mlflow-server"}),
+            healthcheck=f"curl --fail --silent http://localhost:{ports.mlflow}/health"),
+        # The plugin reads the registry (tracking) and links runs for a browser (mlflow-ui).
         Service("airflow-apiserver", CONTROL_PLANE,
             ("airflow", "api-server", "--port", str(ports.api)),
-            _AIRFLOW | {"metadata", "signing", "fernet", "users", "logs"},
+            _AIRFLOW | {"metadata", "signing", "fernet", "users", "logs", "tracking",
+                        "mlflow-ui"},
             healthcheck=f"curl --fail --silent {api}"),
         Service("airflow-scheduler", CONTROL_PLANE, ("airflow", "scheduler"),
             _AIRFLOW | {"metadata", "signing", "fernet", "results"},
@@ -92,7 +125,8 @@ def control_plane_services(ports: Ports) -> list[Service]:
 def worker_services(ports: Ports, size: WorkerSize) -> list[Service]:
     """A worker host: a Spark worker and a Celery worker, which runs the tasks (and with them
     the Spark drivers). Neither holds the JWT signing key or the Fernet key; the Celery
-    worker reaches Postgres only as the result backend."""
+    worker reaches Postgres only as the result backend and, to publish (which only tasks
+    do), for the advisory lock in the MLflow database that serialises publishers."""
     return [
         Service("spark-worker", WORKER, (
             "spark-class", "org.apache.spark.deploy.worker.Worker",
@@ -102,7 +136,7 @@ def worker_services(ports: Ports, size: WorkerSize) -> list[Service]:
         ), frozenset({"spark-worker"}),
             healthcheck=f"curl --fail --silent http://localhost:{ports.spark_worker_ui}/json/"),
         Service("airflow-worker", WORKER, ("airflow", "celery", "worker"),
-            _AIRFLOW | {"results", "logs"},
+            _AIRFLOW | {"results", "logs", "tracking", "publish-lock"},
             healthcheck=f'celery --app {CELERY_APP} inspect ping -d "celery@$(hostname)"'),
     ]  # fmt: skip
 

@@ -3,19 +3,21 @@
 Three hosts, as the deployment is placed in production (``deploy.services`` lists what each
 runs, a test keeps the compose file in step):
 
-- ``control-plane``: Postgres, Redis (the Celery broker), Airflow's API server with the UI,
-  scheduler, DAG processor and triggerer, and the Spark master;
+- ``control-plane``: Postgres, Redis (the Celery broker), the Spark master, the MLflow
+  tracking server (with the Model Registry and its UI), and Airflow's API server with the
+  UI, scheduler, DAG processor and triggerer;
 - ``worker-1`` and ``worker-2``: each an Airflow Celery worker (which runs the tasks, and so
   the Spark drivers) and a Spark worker (the executors, and the DDP ranks of
   ``local_mode=false`` training).
 
 Each host is a Linux network namespace with its own address on a bridge (``deploy.network``).
 Postgres is the machine's own, reached through a forwarder that listens on the control
-plane's address; Redis is an instance of its own. The artifacts folder is one folder that
-every host sees, as a shared volume. ``ONE_HOST`` places every service on one host, for
-comparison.
+plane's address, with two databases per deployment (Airflow's and MLflow's); Redis is an
+instance of its own. The artifacts folder is one folder that every host sees, as a shared
+volume (MLflow's clients write their artifacts there too). ``ONE_HOST`` places every service
+on one host, for comparison.
 
-    python -m deploy.topology serve    # start in the background, print the UI's address
+    python -m deploy.topology serve    # start in the background, print the UIs' addresses
     python -m deploy.topology stop     # stop it and remove its namespaces and links
 
 Needs root (network namespaces). Each service logs to ``<state>/logs/<host>/<service>.log``.
@@ -52,6 +54,7 @@ from deploy.services import (
     control_plane_services,
     worker_services,
 )
+from energy_forecast.tracking.store import TrackingStore
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -126,6 +129,17 @@ class Deployment:
         return f"http://{self.control_plane.address}:{self.ports.api}"
 
     @property
+    def mlflow_url(self) -> str:
+        """The MLflow UI and REST API, as the machine (and a browser on it) reaches them."""
+        return f"http://{self.control_plane.address}:{self.ports.mlflow}"
+
+    @property
+    def mlflow_database(self) -> str:
+        """MLflow's Postgres database: its tracking store, its Model Registry, and the
+        advisory lock publishers take."""
+        return f"{self.database}_mlflow"
+
+    @property
     def spark_master_ui(self) -> str:
         return f"http://{self.control_plane.address}:{self.ports.spark_master_ui}"
 
@@ -150,7 +164,9 @@ class Deployment:
         machine = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("AIRFLOW", "KAGGLE", "ENERGY_FORECAST", "PYSPARK", "SPARK"))
+            if not key.startswith(
+                ("AIRFLOW", "KAGGLE", "ENERGY_FORECAST", "MLFLOW", "PYSPARK", "SPARK")
+            )
         }
         environment = {
             **machine,
@@ -175,6 +191,9 @@ class Deployment:
             "extra": {"master_web_ui": f"http://spark-master:{ports.spark_master_ui}"},
         }
         database = f"postgres@postgres:{ports.postgres}/{self.database}"
+        mlflow_database = f"postgres@postgres:{ports.postgres}/{self.mlflow_database}"
+        # Where the package creates its experiment's artifacts: the same shared folder.
+        mlflow_artifacts = TrackingStore.local(self.artifacts).artifact_root.as_uri()
         groups: dict[str, dict[str, str]] = {
             "airflow": {
                 "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
@@ -203,6 +222,21 @@ class Deployment:
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self._passwords_file()),
             },
+            # Read by `mlflow server` as its --backend-store-uri and --default-artifact-root;
+            # SQLAlchemy 2.1's default driver for postgresql:// is psycopg 3, not installed.
+            # No job runner: its seven consumer processes serve GenAI features this project
+            # does not use, and each start leaves a folder in /dev/shm behind.
+            "mlflow-server": {
+                "MLFLOW_BACKEND_STORE_URI": f"postgresql+psycopg2://{mlflow_database}",
+                "MLFLOW_DEFAULT_ARTIFACT_ROOT": mlflow_artifacts,
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+            },
+            # Tasks log runs and register models; the API server's plugin reads the registry.
+            "tracking": {"MLFLOW_TRACKING_URI": f"http://mlflow:{ports.mlflow}"},
+            # Publishers serialise on a Postgres advisory lock in MLflow's database.
+            "publish-lock": {"ENERGY_FORECAST_PUBLISH_LOCK_URL": f"postgresql://{mlflow_database}"},
+            # The plugin's links to the MLflow UI are opened by a person's browser.
+            "mlflow-ui": {"ENERGY_FORECAST_MLFLOW_UI_URL": self.mlflow_url},
             "spark-master": {"SPARK_MASTER_OPTS": "-Dspark.ui.killEnabled=false"},
             "spark-worker": {
                 # Executors' scratch space; by default it lands inside the pyspark package.
@@ -214,7 +248,7 @@ class Deployment:
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self, timeout_s: float = 240) -> None:
-        """Hosts, a fresh database, then each service in order; stops everything on error."""
+        """Hosts, fresh databases, then each service in order; stops everything on error."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts.mkdir(parents=True, exist_ok=True)
         # A fresh database, so a fresh broker: old task messages would name unknown runs.
@@ -222,8 +256,9 @@ class Deployment:
         try:
             self.network.create()
             recreate_database(self.database)
+            recreate_database(self.mlflow_database)
             control = self.control_plane
-            # Postgres, Redis and the Spark master: what the Airflow services depend on.
+            # Postgres, Redis, the Spark master and MLflow: what the Airflow services use.
             infrastructure = [
                 s for s in self.services_of(CONTROL_PLANE) if not s.name.startswith("airflow-")
             ]
@@ -254,6 +289,11 @@ class Deployment:
         for key in reversed(list(self._processes)):
             _stop_group(self._processes.pop(key), grace_s)
         self.network.destroy()
+
+    def drop_databases(self) -> None:
+        """Drop Airflow's and MLflow's databases; after :meth:`stop`, when done with them."""
+        drop_database(self.database)
+        drop_database(self.mlflow_database)
 
     def __enter__(self) -> Deployment:
         self.start()
@@ -380,7 +420,7 @@ class Deployment:
 
 
 def recreate_database(name: str) -> None:
-    """An empty Postgres database for Airflow's metadata (dropped first if it exists)."""
+    """An empty Postgres database (dropped first if it exists)."""
     _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
 
 
@@ -459,11 +499,14 @@ def serve() -> None:
         sys.exit(f"already serving ({_SERVING}); run `make stop` first")
     deployment = _serve_deployment()
     deployment.start()
-    _SERVING.write_text(json.dumps({"api_url": deployment.api_url}))
+    _SERVING.write_text(
+        json.dumps({"api_url": deployment.api_url, "mlflow_url": deployment.mlflow_url})
+    )
     hosts = ", ".join(f"{h.name} {h.address}" for h in deployment.network.hosts)
     print(
         f"Airflow UI: {deployment.api_url}  (user {ADMIN_USER!r}, password "
-        f"{deployment.password!r})\nSpark master UI: {deployment.spark_master_ui}\n"
+        f"{deployment.password!r})\nMLflow UI: {deployment.mlflow_url}\n"
+        f"Spark master UI: {deployment.spark_master_ui}\n"
         f"hosts: {hosts}\nlogs: {deployment.log_dir}\nstop with: make stop"
     )
 

@@ -1,4 +1,5 @@
-"""Airflow plugin: each run's report as a tab of the run's page, the champion in the navigation.
+"""Airflow plugin: each run's report as a tab of the run's page, a link to its MLflow run, the
+champion in the navigation.
 
 ``airflow api-server`` mounts the app under ``/energy-forecast``; the UI shows the views in
 an iframe. Their ``href`` is relative on purpose: the UI resolves it against its
@@ -28,6 +29,12 @@ class EnergyForecastReportsPlugin(AirflowPlugin):
             "href": f"{_BASE}/runs/{{RUN_ID}}/report?dag_id={{DAG_ID}}",
             "destination": "dag_run",
             "url_route": "energy-forecast-report",
+        },
+        # No url_route: the MLflow UI opens in its own tab (it refuses to be framed).
+        {
+            "name": "MLflow run",
+            "href": f"{_BASE}/runs/{{RUN_ID}}/mlflow?dag_id={{DAG_ID}}",
+            "destination": "dag_run",
         },
         {
             "name": "Energy forecast champion",

@@ -1,8 +1,10 @@
-"""HTTP routes that serve each run's report and the published champion from the artifacts root.
+"""HTTP routes that serve each run's report and the published champion from the artifacts root,
+and send a person from a DAG run to its MLflow run.
 
 The pipeline writes its reports to the artifacts volume, which people cannot browse. The API
 server mounts this app (see ``energy_forecast_reports.py``) so the Airflow UI can show a run's
-report in a tab of the run's page, and the champion's report from the navigation bar.
+report in a tab of the run's page, the champion's report (the registered version the alias
+``champion`` names) from the navigation bar, and a link to the run's page in the MLflow UI.
 
 Two rules hold for every route:
 
@@ -25,18 +27,18 @@ from typing import Any
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
-from energy_forecast.champion.registry import Registry
+from energy_forecast.champion.registry import Registry, TamperedVersionError, Version
 from energy_forecast.paths import (
     DAG_ID,
     RESERVED_FOLDERS,
     PathOutsideRootsError,
     RunLayout,
     artifacts_root,
-    champion_dir,
     resolve_inside,
 )
+from energy_forecast.tracking.runs import DagRunTracker
 
 #: Sent with every file. HTML gets a sandbox on top: a report opened outside the UI's
 #: (already sandboxed) iframe still runs no script with the Airflow origin.
@@ -81,11 +83,22 @@ def _run_dir(run_id: str) -> Path:
     return resolved
 
 
-def _champion_dir() -> Path:
-    resolved = _inside(champion_dir(), artifacts_root())
-    if resolved is None or not resolved.is_dir():
+def _version_dir(version: Version | None) -> Path:
+    """A registered version's folder, verified as published; 404 when there is none."""
+    if version is None:
         raise _not_found("No champion has been published yet.")
+    resolved = _inside(version.path, artifacts_root())
+    if resolved is None or not resolved.is_dir():
+        raise _not_found(f"Version {version.name}'s files are not on this volume.")
+    try:
+        Registry().verified(version)
+    except TamperedVersionError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
     return resolved
+
+
+def _champion_dir() -> Path:
+    return _version_dir(Registry().current())
 
 
 def _file(folder: Path, candidate: str | Path, missing: str) -> FileResponse:
@@ -130,9 +143,10 @@ def run_report(run_id: str, dag_id: str = DAG_ID) -> FileResponse:
     if not layout.report_html.exists() and layout.skip_note.is_file():
         # Nothing had changed since a champion's run, so this run trained nothing: its
         # report is that champion version's report.
-        version = json.loads(layout.skip_note.read_text())["champion_version"]
-        registry = Registry().folder
-        return _file(registry, Path(version) / "report" / "report.html", "No report.")
+        number = json.loads(layout.skip_note.read_text())["champion_version"]
+        versions = {v.name: v for v in Registry().versions()}
+        folder = _version_dir(versions.get(str(number)))
+        return _file(folder, RunLayout(folder).report_html, "No report.")
     return _file(run_dir, layout.report_html, f"Run {run_id!r} has no report yet.")
 
 
@@ -153,3 +167,23 @@ def champion_report() -> FileResponse:
 def champion_file(relative_path: str) -> FileResponse:
     """Any file in the champion's folder: ``champion.json``, ``forecasts.parquet``."""
     return _file(_champion_dir(), relative_path, "The champion has no such file.")
+
+
+@app.get("/runs/{run_id}/mlflow")
+def mlflow_run(run_id: str, dag_id: str = DAG_ID) -> RedirectResponse:
+    """The DAG run's page in the MLflow UI (``$ENERGY_FORECAST_MLFLOW_UI_URL``)."""
+    if dag_id != DAG_ID:
+        raise _not_found(f"Only Dag {DAG_ID!r} tracks its runs in MLflow, not {dag_id!r}.")
+    tracker = DagRunTracker.for_run(run_id)
+    mlflow_run_id = tracker.existing_parent_run_id()
+    if mlflow_run_id is None:
+        raise _not_found(f"Run {run_id!r} has no MLflow run yet.")
+    page = tracker.store.run_page(tracker.store.experiment_id(), mlflow_run_id)
+    if page is None:
+        raise _not_found(
+            f"Run {run_id!r} is MLflow run {mlflow_run_id} in the local store "
+            f"{tracker.store.tracking_uri}; no MLflow UI is configured "
+            "(ENERGY_FORECAST_MLFLOW_UI_URL). Start one with `mlflow ui --backend-store-uri "
+            f"{tracker.store.tracking_uri}`."
+        )
+    return RedirectResponse(page, status_code=status.HTTP_307_TEMPORARY_REDIRECT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,3 +76,29 @@ def real_csv() -> Path:
     if not REAL_CSV.exists():
         pytest.skip(f"real data file {REAL_CSV} is not available")
     return REAL_CSV
+
+
+@pytest.fixture(scope="session")
+def empty_mlflow_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """MLflow's tables, created once (about 3 s) for every test's own store to copy."""
+    from energy_forecast.tracking.store import DATABASE_FILE, TrackingStore
+
+    store = TrackingStore.local(tmp_path_factory.mktemp("mlflow-template"))
+    store.client()
+    return store.folder / DATABASE_FILE
+
+
+def seed_tracking_store(root: Path, empty_database: Path) -> object:
+    """The local MLflow store under artifacts root ``root``, its tables copied in."""
+    from energy_forecast.tracking.store import DATABASE_FILE, TrackingStore
+
+    store = TrackingStore.local(root)
+    store.folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(empty_database, store.folder / DATABASE_FILE)
+    return store
+
+
+@pytest.fixture
+def tracking_store(tmp_path: Path, empty_mlflow_database: Path) -> object:
+    """A test's own local MLflow store under ``tmp_path`` (the embedded default)."""
+    return seed_tracking_store(tmp_path, empty_mlflow_database)

@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("training", "xgb"),
     ("serving",),
     ("report",),
+    ("tracking",),
     ("champion",),
     ("orchestration",),
 )
@@ -36,7 +37,8 @@ _TITLES = (
     "the two models",
     "a saved model put to use",
     "comparison and report",
-    "gate, registry, publish",
+    "MLflow runs and signatures",
+    "gate, MLflow registry, publish",
     "the Airflow edge",
 )
 

@@ -20,14 +20,13 @@ from pathlib import Path
 from energy_forecast.errors import InputError
 
 DAG_ID = "energy_forecast"
-#: The published champion: a symlink to one registry version (see ``champion.registry``).
-CHAMPION_FOLDER = "champion"
-#: Every registered champion version, kept beside the run folders.
-REGISTRY_FOLDER = "registry"
+#: MLflow's local store and every tracked file, published versions included
+#: (see ``tracking.store``), kept beside the run folders.
+MLFLOW_FOLDER = "mlflow"
 #: Folders under ``<artifacts>/<DAG_ID>`` that are not runs. A run may never be named like
-#: one (it would write into the published champion), and nothing that looks for runs may
-#: take one for a run (the registry is written after a run's folder, so it is newer).
-RESERVED_FOLDERS: frozenset[str] = frozenset({CHAMPION_FOLDER, REGISTRY_FOLDER})
+#: one (it would write into the published versions), and nothing that looks for runs may
+#: take one for a run (the report writes to MLflow after its run's folder, so it is newer).
+RESERVED_FOLDERS: frozenset[str] = frozenset({MLFLOW_FOLDER})
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: Environment variable naming the root of all run folders (a shared volume when deployed).
@@ -45,11 +44,6 @@ class PathOutsideRootsError(InputError):
 def artifacts_root() -> Path:
     """Root of all run folders: ``$ENERGY_FORECAST_ARTIFACTS``, else ``<project>/artifacts``."""
     return Path(os.environ.get(ARTIFACTS_ENV) or _PROJECT_ROOT / "artifacts").resolve()
-
-
-def champion_dir(root: Path | None = None) -> Path:
-    """The published champion's folder under the artifacts root."""
-    return (root or artifacts_root()) / DAG_ID / CHAMPION_FOLDER
 
 
 def data_roots() -> list[Path]:
@@ -84,8 +78,8 @@ def safe_run_id(run_id: str) -> str:
 
     Colons and plus signs are legal in POSIX names but break Hadoop paths, which Spark uses,
     so they become ``_``. Two run ids that differ only there (``a:b``, ``a+b``) would then
-    share a folder, and a run id such as ``champion`` would write into a reserved folder (in
-    any case: on a case-insensitive file system ``Champion`` is the champion too). So a run
+    share a folder, and a run id such as ``mlflow`` would write into a reserved folder (in
+    any case: on a case-insensitive file system ``MLflow`` is that folder too). So a run
     id that had to be changed, or that names a reserved folder, gets a suffix from the hash
     of the whole run id; a run id that is already a safe, free name is its own folder.
     """

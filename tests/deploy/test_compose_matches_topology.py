@@ -27,9 +27,10 @@ DOCKERFILE_ENV = set(re.findall(r"^(?:ENV)?\s+([A-Z_]+)=", DOCKERFILE, re.M))
 #: Not built from our image: the topology runs the machine's Postgres behind a forwarder
 #: and its own redis-server, so only Redis's command and health check are compared.
 FOREIGN_IMAGES = {"postgres", "redis"}
-PROJECT_PREFIXES = ("AIRFLOW", "ENERGY_FORECAST", "KAGGLEHUB", "SPARK", "PYSPARK")
+PROJECT_PREFIXES = ("AIRFLOW", "ENERGY_FORECAST", "KAGGLEHUB", "MLFLOW", "SPARK", "PYSPARK")
 SECRETS = (
     "POSTGRES_PASSWORD",
+    "MLFLOW_POSTGRES_PASSWORD",
     "AIRFLOW_JWT_SECRET",
     "AIRFLOW_FERNET_KEY",
     "AIRFLOW_API_SECRET_KEY",
@@ -38,7 +39,12 @@ SECRETS = (
 _SECRET_VARIABLES = {
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND",
     "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API__SECRET_KEY",
+    "MLFLOW_BACKEND_STORE_URI", "ENERGY_FORECAST_PUBLISH_LOCK_URL",
 }  # fmt: skip
+#: Addresses a person's browser opens rather than a service's: compose's are on the Docker
+#: host's loopback (where it publishes the port), the topology's on the control plane's
+#: address (Chromium runs in the machine's own namespace). Hosts differ, ports may not.
+_BROWSER_VARIABLES = {"ENERGY_FORECAST_MLFLOW_UI_URL"}
 
 
 def _deployment() -> Deployment:
@@ -81,6 +87,13 @@ def _addresses(value: str) -> list[tuple[str | None, int | None]]:
     return [(urlparse(url).hostname, urlparse(url).port) for url in urls]
 
 
+def _as_compose_browser_sees_it(
+    addresses: list[tuple[str | None, int | None]],
+) -> list[tuple[str | None, int | None]]:
+    control_plane = DEPLOYMENT.control_plane.address
+    return [("localhost" if host == control_plane else host, port) for host, port in addresses]
+
+
 def test_both_run_the_same_services() -> None:
     assert set(SERVICES) == {s.name for s in TOPOLOGY} | {"airflow-init"}
 
@@ -119,7 +132,10 @@ def test_each_service_gets_the_same_variables_with_the_same_addresses(service: S
 
     assert set(topology) == set(compose)
     for name, value in topology.items():
-        assert _addresses(value) == _addresses(compose[name]), name
+        addresses = _addresses(value)
+        if name in _BROWSER_VARIABLES:
+            addresses = _as_compose_browser_sees_it(addresses)
+        assert addresses == _addresses(compose[name]), name
         if name not in _SECRET_VARIABLES and not value.startswith("/") and "://" not in value:
             assert value == compose[name], name
 
@@ -156,6 +172,8 @@ def test_secrets_reach_only_the_services_granted_them(secret: str) -> None:
     granted = {
         "POSTGRES_PASSWORD": {"postgres", "airflow-init"}
         | {s.name for s in OURS if {"metadata", "results"} & s.grants},
+        "MLFLOW_POSTGRES_PASSWORD": {"postgres"}
+        | {s.name for s in OURS if {"mlflow-server", "publish-lock"} & s.grants},
         "AIRFLOW_JWT_SECRET": {s.name for s in OURS if "signing" in s.grants},
         "AIRFLOW_FERNET_KEY": {"airflow-init"} | {s.name for s in OURS if "fernet" in s.grants},
         "AIRFLOW_API_SECRET_KEY": {s.name for s in OURS if "logs" in s.grants},
@@ -182,6 +200,32 @@ def test_the_spark_master_ui_is_published_on_the_docker_hosts_loopback_without_k
     assert master["ports"] == ["127.0.0.1:8090:8090"]
     for service in ("spark-master", "spark-worker"):
         assert "-Dspark.ui.killEnabled=false" in " ".join(SERVICES[service]["environment"].values())
+
+
+def test_the_mlflow_ui_is_published_on_the_docker_hosts_loopback_where_links_point() -> None:
+    port = DEPLOYMENT.ports.mlflow
+    assert SERVICES["mlflow"]["ports"] == [f"127.0.0.1:{port}:{port}"]
+    ui = SERVICES["airflow-apiserver"]["environment"]["ENERGY_FORECAST_MLFLOW_UI_URL"]
+    assert _addresses(ui) == [("localhost", port)]
+
+
+def test_services_that_reach_mlflow_start_after_it_is_healthy() -> None:
+    for service in (s for s in OURS if "tracking" in s.grants):
+        assert SERVICES[service.name]["depends_on"]["mlflow"] == {"condition": "service_healthy"}
+    assert SERVICES["mlflow"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+def test_postgres_creates_the_role_and_database_mlflow_and_the_publishers_use() -> None:
+    postgres = SERVICES["postgres"]
+    assert "./deploy/postgres-init:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
+    init = (PROJECT_ROOT / "deploy" / "postgres-init" / "mlflow.sh").read_text()
+    urls = [
+        SERVICES["mlflow"]["environment"]["MLFLOW_BACKEND_STORE_URI"],
+        SERVICES["airflow-worker"]["environment"]["ENERGY_FORECAST_PUBLISH_LOCK_URL"],
+    ]
+    for url in (urlparse(re.sub(r"\$\{[^}]*\}", "secret", u)) for u in urls):
+        assert f"CREATE ROLE {url.username} LOGIN" in init
+        assert f"CREATE DATABASE {url.path.lstrip('/')} OWNER {url.username}" in init
 
 
 def _volume_names(service: str) -> set[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from deploy.airflow_api import AirflowApi
-from deploy.topology import ADMIN_USER, MULTI_HOST, Deployment, drop_database
+from deploy.topology import ADMIN_USER, MULTI_HOST, Deployment
 from tests.conftest import REAL_CSV
 
 HANDLE = "samxsam/household-energy-consumption"
@@ -72,7 +72,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         yield local
     finally:
         local.stop()
-        drop_database(local.database)
+        local.drop_databases()
         signal.signal(signal.SIGTERM, previous)
 
 

@@ -1,11 +1,12 @@
 """The pipeline as its users run it, on three hosts: scheduler, REST trigger, the UI's
-trigger form, the report, and two faults.
+trigger form, the report, two faults, and what MLflow's UI shows of it all.
 
 One deployment (``deploy.topology``: the compose file's services, a control-plane host and
 two worker hosts as network namespaces) serves every test here, in file order: the
 scheduled run first, then a REST-triggered run on the cluster path whose DDP ranks and
 Spark executors span both worker hosts, then a run triggered from the UI's form, then a
-broker restart and the loss of a worker host mid-run. Screenshots go to
+broker restart and the loss of a worker host mid-run (a forced promotion), and last the
+MLflow UI with every run tracked and a champion registered. Screenshots go to
 ``$ENERGY_FORECAST_SCREENSHOTS`` (default: the test's tmp folder); ``docs/`` holds the ones
 the README shows.
 """
@@ -26,7 +27,10 @@ import pytest
 from deploy.airflow_api import DAG_ID, AirflowApi
 from deploy.topology import ADMIN_USER, Deployment
 from energy_forecast.champion.registry import Registry
+from energy_forecast.tracking.runs import RUN_ID_TAG
+from energy_forecast.tracking.store import TrackingStore
 from tests.champion_reader import ChampionReader
+from tests.mlflow_ui import CHROMIUM, CHROMIUM_ARGS, check_run_and_champion
 
 pytestmark = pytest.mark.deployment
 
@@ -37,19 +41,10 @@ SPARK_APPS = {
     "energy-forecast-train",
     "energy-forecast-xgboost",
 }
-CHROMIUM = "/usr/bin/chromium"
 #: What each DDP rank logs as it joins (training/distributed.py).
 _RANK_LINE = re.compile(
     r"rank (\d+) of (\d+) on host (\S+) \((\S+), interface (\S+)\) talks to rendezvous (\S+)"
 )
-_CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +61,7 @@ def browser_page(deployment: Deployment) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=_CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(30_000)
         page.goto(f"{deployment.api_url}/dags/{DAG_ID}")
@@ -278,7 +273,7 @@ def test_a_broker_restart_between_two_tasks_leaves_the_run_to_succeed(
 def test_a_worker_host_lost_during_training_costs_a_retry_not_the_run(
     api: AirflowApi, deployment: Deployment
 ) -> None:
-    registry = Registry(deployment.artifacts)
+    registry = _registry(deployment)
     versions_before = [v.name for v in registry.versions()]
     events_before = len(api.asset_events())
     reader = ChampionReader(registry)
@@ -313,3 +308,31 @@ def test_a_worker_host_lost_during_training_costs_a_retry_not_the_run(
     assert len(new_versions) == 1 and new_versions[0].metadata["run_id"] == run_id
     assert [e.get("source_run_id") for e in new_events] == [run_id]
     assert reader.problems == [] and reader.reads > 0
+
+
+def _registry(deployment: Deployment) -> Registry:
+    """The deployment's registry, read as a consumer on the control plane's network would."""
+    local = TrackingStore.local(deployment.artifacts)
+    return Registry(TrackingStore(deployment.mlflow_url, local.folder))
+
+
+def test_mlflow_ui_shows_the_run_and_the_champion_alias(
+    api: AirflowApi, deployment: Deployment, browser_page: Any, screenshots: Path
+) -> None:
+    runs = api.runs()
+    scheduled = next(run["dag_run_id"] for run in runs if run["run_type"] == "scheduled")
+    published = {
+        run["dag_run_id"]
+        for run in runs
+        if api.task_instances(run["dag_run_id"]).get("publish", {}).get("state") == "success"
+    }
+    champion = _registry(deployment).current()
+    print(
+        f"MLflow: champion version {champion.name} from {champion.tags.get(RUN_ID_TAG)}; "
+        f"runs that published {sorted(published)}"
+    )
+    assert champion.tags.get(RUN_ID_TAG) in published, champion.tags
+
+    check_run_and_champion(
+        browser_page, deployment.mlflow_url, scheduled, champion.name, screenshots
+    )

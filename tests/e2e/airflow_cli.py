@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class LocalAirflow:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("AIRFLOW", "KAGGLE"))
+            if not key.startswith(("AIRFLOW", "KAGGLE", "MLFLOW", "ENERGY_FORECAST"))
         }
         self.env.update(
             AIRFLOW_HOME=str(root / "airflow"),
@@ -72,6 +73,18 @@ class LocalAirflow:
     def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(AIRFLOW_LOCAL), *args],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def python(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """The project's interpreter with this home's environment (its artifacts root)."""
+        return subprocess.run(
+            [sys.executable, *args],
             env=self.env,
             cwd=PROJECT_ROOT,
             capture_output=True,

@@ -2,7 +2,9 @@
 
 The synthetic backfill keeps Airflow's metadata in Postgres (when the machine serves it) and
 the real-file runs in SQLite, so both deployments' databases are exercised. The real-file
-runs share one Airflow home and registry: promote, keep, force, skip.
+runs share one Airflow home and MLflow store: promote, keep, force, skip, then the MLflow
+UI (``mlflow server`` on that store) is looked at in Chromium. Screenshots go to
+``$ENERGY_FORECAST_SCREENSHOTS`` (default: the test's tmp folder).
 """
 
 from __future__ import annotations
@@ -10,15 +12,20 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from deploy.topology import drop_database
-from energy_forecast.champion.registry import Registry
+from energy_forecast.champion.backtest import backtest_rows
+from energy_forecast.champion.registry import CHAMPION_ALIAS, MODEL_NAME, Registry
+from energy_forecast.tracking.runs import KIND_TAG, MODEL_TAG, PARENT_TAG, RUN_ID_TAG
+from energy_forecast.tracking.store import TrackingStore
 from tests.champion_reader import ChampionReader
 from tests.e2e.airflow_cli import LocalAirflow, fresh_postgres_database
+from tests.mlflow_ui import check_run_and_champion, chromium_page, local_mlflow_ui
 
 pytestmark = pytest.mark.e2e
 
@@ -89,7 +96,43 @@ def _assert_models_reported(run, split_rows):
 
 
 def _registry(airflow) -> Registry:
-    return Registry(airflow.artifacts)
+    return Registry(TrackingStore.local(airflow.artifacts))
+
+
+def _mlflow_runs(registry: Registry, dag_run_id: str) -> dict[str, object]:
+    """The DAG run's MLflow runs by kind: ``dag_run`` and each trained model's name."""
+    store = registry.store
+    runs = store.client().search_runs([store.experiment_id()], max_results=1000)
+    return {
+        run.data.tags.get(MODEL_TAG, run.data.tags[KIND_TAG]): run
+        for run in runs
+        if run.data.tags.get(RUN_ID_TAG) == dag_run_id
+    }
+
+
+def _assert_tracked(registry: Registry, run, epochs: int) -> None:
+    """The DAG run is one MLflow run with Params, input tags and every model's test RMSE;
+    each training try a child run with its epochs (or rounds) and its model files."""
+    runs = _mlflow_runs(registry, run.run_id)
+    parent = runs["dag_run"]
+    assert parent.info.run_name == run.run_id
+    assert parent.data.tags["airflow.dag_id"] == "energy_forecast"
+    assert len(parent.data.tags["data.input_sha256"]) == 64
+    assert parent.data.tags["data.cutoff"] and parent.data.tags["gate.decision"]
+    assert {f"test_rmse.{model}" for model in MODELS} <= set(parent.data.metrics)
+    assert "source" in parent.data.params
+    client = registry.store.client()
+    for model, step_metric in (("lstm", "val_rmse_kwh"), ("xgboost", "val_rmse_kwh")):
+        child = runs[model]
+        assert child.data.tags[PARENT_TAG] == parent.info.run_id
+        assert child.data.tags["airflow.try_number"] == "1"
+        history = client.get_metric_history(child.info.run_id, step_metric)
+        assert len(history) >= (2 if model == "xgboost" else epochs), model
+        assert {"test_rmse", "val_rmse"} <= set(child.data.metrics), model
+        files = {f.path for f in client.list_artifacts(child.info.run_id, "model")}
+        assert "model/MLmodel" in files, files
+    artifacts = {f.path for f in client.list_artifacts(parent.info.run_id)}
+    assert {"report", "pipeline_model"} <= artifacts
 
 
 def test_a_synthetic_backfill_is_a_walk_forward_backtest_that_never_promotes(postgres_airflow):
@@ -109,7 +152,7 @@ def test_a_synthetic_backfill_is_a_walk_forward_backtest_that_never_promotes(pos
         assert states["report"] == "success" and states["publish"] == "skipped"
     split_rows, _ = _assert_row_counts_add_up(runs[0].run_dir, expected_input_rows=100 * 10)
     _assert_models_reported(runs[0], split_rows)
-    backtest = _registry(postgres_airflow).backtest()
+    backtest = backtest_rows(_registry(postgres_airflow).store)
     assert [row["cutoff"] for row in backtest] == dates
     assert not any(row["promoted"] for row in backtest)  # synthetic data never promotes
     assert _registry(postgres_airflow).current() is None
@@ -117,7 +160,9 @@ def test_a_synthetic_backfill_is_a_walk_forward_backtest_that_never_promotes(pos
     assert "Backtest" in (runs[-1].run_dir / "report" / "report.html").read_text()
 
 
-def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(sqlite_airflow, real_csv):
+def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(
+    sqlite_airflow, real_csv, tmp_path, capsys
+):
     local = {"source": "local", "local_csv_path": str(real_csv)}
     registry = _registry(sqlite_airflow)
     reader = ChampionReader(registry)
@@ -132,9 +177,11 @@ def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(sqlite_airflo
     persistence = metrics["models"]["persistence"]["splits"]["test"]["rmse"]
     for model in ("lstm", "xgboost"):
         assert metrics["models"][model]["splits"]["test"]["rmse"] < persistence
-    assert registry.current().name == "v0001"
+    assert registry.current().name == "1"
     assert sqlite_airflow.asset_events() == 1
-    forecasts = pd.read_parquet(registry.pointer.resolve() / "forecasts.parquet")
+    lstm_history = json.loads((first.run_dir / "lstm" / "history.json").read_text())
+    _assert_tracked(registry, first, epochs=len(lstm_history))
+    forecasts = pd.read_parquet(registry.current().path / "forecasts.parquet")
     assert len(forecasts) == validated["household_id"].nunique() == 12_857
     assert forecasts["household_id"].is_unique and set(forecasts["status"]) == {"forecast"}
     assert np.isfinite(forecasts["predicted_kwh"]).all()
@@ -145,14 +192,15 @@ def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(sqlite_airflo
     assert weak.state == "success", weak.log[-5000:]
     assert sqlite_airflow.task_states(weak.run_id)["publish"] == "skipped"
     assert "keeping the champion" in weak.log
-    assert registry.current().name == "v0001"
+    assert registry.current().name == "1"
     assert sqlite_airflow.asset_events() == 1
 
     forced = {**local, **FAST_TRAINING}
     force = sqlite_airflow.dags_test({**forced, "promote": "force", "promote_reason": "e2e"})
     assert force.state == "success", force.log[-5000:]
-    assert registry.current().name == "v0002"
+    assert registry.current().name == "2"
     assert registry.current().metadata["gate"]["reason"] == "promote=force: e2e"
+    assert registry.current().tags[RUN_ID_TAG] == force.run_id
     assert sqlite_airflow.asset_events() == 2
 
     again = sqlite_airflow.dags_test(forced)
@@ -164,7 +212,24 @@ def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(sqlite_airflo
     reader.done.set()
     reader.join()
     assert reader.problems == [] and reader.reads > 0
-    assert [v.name for v in registry.versions()] == ["v0001", "v0002"]
+    assert [v.name for v in registry.versions()] == ["1", "2"]
+    alias = registry.store.client().get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS)
+    assert str(alias.version) == "2"
+    decisions = [row["promoted"] for row in backtest_rows(registry.store)]
+    assert decisions.count(True) == 2 and len(decisions) == 3  # the skipped run never gated
+    history = sqlite_airflow.python("-m", "energy_forecast.champion.registry")
+    assert history.returncode == 0, history.stderr[-3000:]
+    assert force.run_id in history.stdout and first.run_id in history.stdout
+    with capsys.disabled():
+        print(f"\nregistry history after the e2e sequence:\n{history.stdout}")
+
+    screenshots = Path(os.environ.get("ENERGY_FORECAST_SCREENSHOTS") or tmp_path)
+    screenshots.mkdir(parents=True, exist_ok=True)
+    with (
+        local_mlflow_ui(registry.store, tmp_path / "mlflow-server.log") as url,
+        chromium_page() as page,
+    ):
+        check_run_and_champion(page, url, force.run_id, "2", screenshots)
 
 
 def test_a_path_outside_the_data_roots_fails_the_run_on_its_first_try(sqlite_airflow, tmp_path):

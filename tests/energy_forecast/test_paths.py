@@ -15,7 +15,6 @@ from energy_forecast.paths import (
     PathOutsideRootsError,
     RunLayout,
     artifacts_root,
-    champion_dir,
     data_roots,
     resolve_inside,
     safe_run_id,
@@ -30,7 +29,6 @@ def test_the_artifacts_root_is_read_when_asked_not_at_import(
     monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path / "second"))
 
     assert (first, artifacts_root()) == (tmp_path / "first", tmp_path / "second")
-    assert champion_dir() == tmp_path / "second" / "energy_forecast" / "champion"
     assert RunLayout.for_run("manual__1").run_dir.parent.parent == tmp_path / "second"
 
 
@@ -79,7 +77,7 @@ def test_a_later_root_may_hold_the_path(tmp_path: Path) -> None:
     assert resolve_inside(second / "x.csv", [first, second]) == second / "x.csv"
 
 
-@pytest.mark.parametrize("run_id", ["champion", "registry", ".champion.", "Champion", "REGISTRY"])
+@pytest.mark.parametrize("run_id", ["mlflow", ".mlflow.", "MLflow", "MLFLOW"])
 def test_a_run_id_naming_a_reserved_folder_gets_a_folder_of_its_own(
     tmp_path: Path, run_id: str
 ) -> None:
@@ -105,6 +103,6 @@ def test_a_run_id_with_no_usable_character_is_refused() -> None:
         safe_run_id("::")
 
 
-@pytest.mark.parametrize("run_id", ["champion_2", "manual__champion", "registry-rebuild"])
+@pytest.mark.parametrize("run_id", ["mlflow_2", "manual__mlflow", "mlflow-rebuild"])
 def test_a_run_id_that_only_contains_a_reserved_name_is_a_run(run_id: str) -> None:
     assert safe_run_id(run_id) == run_id

@@ -19,7 +19,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from energy_forecast.paths import ARTIFACTS_ENV, DAG_ID, RunLayout, champion_dir
+from energy_forecast.champion.registry import Registry
+from energy_forecast.paths import ARTIFACTS_ENV, DAG_ID, RunLayout
+from energy_forecast.tracking.runs import DagRunTracker
+from energy_forecast.tracking.store import UI_URL_ENV
+from tests.conftest import seed_tracking_store
 
 PLUGINS_FOLDER = Path(__file__).resolve().parents[2] / "plugins"
 RUN_ID = "manual__2025-04-08T00:00:00+00:00"
@@ -97,9 +101,11 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 
 
 @pytest.fixture
-def artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh artifacts root with one finished run, a secret file beside (outside) it."""
+def artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_mlflow_database: Path) -> Path:
+    """A fresh artifacts root with one finished run, a secret file beside (outside) it, and
+    an empty local MLflow store."""
     root = tmp_path / "artifacts"
+    seed_tracking_store(root, empty_mlflow_database)
     layout = RunLayout.for_run(RUN_ID, root)
     layout.report_dir.mkdir(parents=True)
     layout.report_html.write_text(REPORT_HTML)
@@ -109,13 +115,21 @@ def artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+def _register_champion() -> Path:
+    """A version with a report, registered and given the alias ``champion``."""
+
+    def build(folder: Path) -> dict:
+        RunLayout(folder).report_dir.mkdir(parents=True)
+        RunLayout(folder).report_html.write_text(CHAMPION_HTML)
+        return {"model": "lstm", "run_id": "manual__earlier"}
+
+    parent = DagRunTracker.for_run("manual__earlier").parent_run_id()
+    return Registry().register(build, mlflow_run_id=parent)
+
+
 @pytest.fixture
 def champion(artifacts: Path) -> Path:
-    folder = champion_dir(artifacts)
-    RunLayout(folder).report_dir.mkdir(parents=True)
-    RunLayout(folder).report_html.write_text(CHAMPION_HTML)
-    (folder / "champion.json").write_text('{"champion": "lstm"}')
-    return folder
+    return _register_champion().path
 
 
 def _run_url(run_id: str = RUN_ID) -> str:
@@ -199,14 +213,7 @@ def test_a_run_without_a_report_yet_is_404(api: Api, artifacts: Path) -> None:
 def test_a_run_that_skipped_as_unchanged_shows_the_champion_version_it_deferred_to(
     api: Api, artifacts: Path
 ) -> None:
-    from energy_forecast.champion.registry import Registry
-
-    def build(folder: Path) -> dict:
-        (folder / "report").mkdir()
-        (folder / "report" / "report.html").write_text(CHAMPION_HTML)
-        return {"champion": "lstm"}
-
-    version = Registry(artifacts).register(build)
+    version = _register_champion()
     skipped = RunLayout.for_run("scheduled__unchanged", artifacts)
     skipped.run_dir.mkdir(parents=True)
     skipped.skip_note.write_text(f'{{"reason": "same", "champion_version": "{version.name}"}}')
@@ -311,7 +318,7 @@ def test_the_champion_report_and_files_are_served(
     client = api.client(token=api.viewer_token)
     assert client.get("/energy-forecast/champion").text == CHAMPION_HTML
     champion_json = client.get("/energy-forecast/champion/files/champion.json")
-    assert champion_json.json() == {"champion": "lstm"}
+    assert champion_json.json()["run_id"] == "manual__earlier"
 
 
 def test_no_published_champion_is_404_with_a_clear_message(api: Api, artifacts: Path) -> None:
@@ -322,6 +329,54 @@ def test_no_published_champion_is_404_with_a_clear_message(api: Api, artifacts: 
 
 def test_the_champion_needs_credentials_too(api: Api, artifacts: Path, champion: Path) -> None:
     assert api.client().get("/energy-forecast/champion").status_code == 401
+
+
+def test_a_champion_whose_files_changed_on_the_volume_is_not_served(
+    api: Api, artifacts: Path, champion: Path
+) -> None:
+    RunLayout(champion).report_html.write_text("<html>someone else's</html>")
+
+    response = api.client(token=api.viewer_token).get("/energy-forecast/champion")
+
+    assert response.status_code == 409
+    assert "differs from what was published" in response.json()["detail"]
+
+
+# --- MLflow -----------------------------------------------------------------------------
+
+
+def test_a_runs_mlflow_link_redirects_to_its_run_in_the_mlflow_ui(
+    api: Api, artifacts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(UI_URL_ENV, "http://mlflow.example:5000/")
+    tracker = DagRunTracker.for_run(RUN_ID)
+    mlflow_run = tracker.parent_run_id()
+
+    response = api.client(token=api.viewer_token).get(
+        f"{_run_url()}/mlflow", follow_redirects=False
+    )
+
+    assert response.status_code == 307
+    experiment = tracker.store.experiment_id()
+    assert response.headers["location"] == (
+        f"http://mlflow.example:5000/#/experiments/{experiment}/runs/{mlflow_run}"
+    )
+
+
+def test_without_an_mlflow_ui_the_link_says_where_the_run_is(api: Api, artifacts: Path) -> None:
+    mlflow_run = DagRunTracker.for_run(RUN_ID).parent_run_id()
+
+    response = api.client(token=api.viewer_token).get(f"{_run_url()}/mlflow")
+
+    assert response.status_code == 404
+    assert mlflow_run in response.json()["detail"] and "mlflow ui" in response.json()["detail"]
+
+
+def test_a_run_not_yet_in_mlflow_has_no_link(api: Api, artifacts: Path) -> None:
+    response = api.client(token=api.viewer_token).get(f"{_run_url()}/mlflow")
+
+    assert response.status_code == 404
+    assert "has no MLflow run yet" in response.json()["detail"]
 
 
 # --- how the UI finds it ----------------------------------------------------------------
@@ -349,7 +404,7 @@ def _ui_base_href(api: Api) -> str:
 def test_the_plugin_adds_a_report_tab_to_dag_runs_that_opens_the_runs_report(
     api: Api, artifacts: Path
 ) -> None:
-    (view,) = [v for v in _external_views(api) if v["destination"] == "dag_run"]
+    (view,) = [v for v in _external_views(api) if v["name"] == "Report"]
     assert "{RUN_ID}" in view["href"]
     assert view["url_route"] == "energy-forecast-report"
     assert not view["href"].startswith("/"), "relative, so it follows the UI's <base href>"

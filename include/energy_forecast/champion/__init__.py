@@ -1,6 +1,7 @@
-"""The champion's life: the gate's rules, the evidence and the typed decision, the registry of
-published versions and publishing a new one.
+"""The champion's life: the gate's rules, the evidence and the typed decision, the backtest
+read from MLflow, the MLflow Model Registry (alias ``champion``) and publishing a new version.
 
 The flow is compare (the report) -> decide (:mod:`.promotion`, :mod:`.gate`, written once as
-a :class:`~energy_forecast.champion.decision.PromotionDecision`) -> publish (:mod:`.publish`).
+a :class:`~energy_forecast.champion.decision.PromotionDecision`) -> publish (:mod:`.publish`,
+:mod:`.registry`).
 """

@@ -10,23 +10,24 @@ the run's test rows:
   only when there is a champion).
 
 Then it applies :func:`energy_forecast.champion.gate.decide` and returns a
-:class:`~energy_forecast.champion.decision.PromotionDecision`. The backtest row and the report
-sections (the decision with its numbers, served vs actual, the registry's history and the
-backtest) are built from that decision by separate calls.
+:class:`~energy_forecast.champion.decision.PromotionDecision`. The report sections (the
+decision with its numbers, served vs actual, the registry's history and the backtest, a query
+over the MLflow runs: :mod:`.backtest`) are built from that decision by a separate call.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from energy_forecast import columns as C
+from energy_forecast.champion.backtest import backtest_rows
 from energy_forecast.champion.decision import Evidence, PromotionDecision
+from energy_forecast.champion.facts import RunFacts
 from energy_forecast.champion.gate import Challenger, GatePolicy, Incumbent, decide
 from energy_forecast.champion.registry import HISTORY_TITLES, Registry, history_rows
 from energy_forecast.report.render import ReportSection
@@ -38,34 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Params that steer promotion, not the model: a rerun that only changes them is unchanged.
-PROMOTION_PARAMS = frozenset({"promote", "promote_reason"})
-
-
-@dataclass(frozen=True)
-class RunFacts:
-    """What the gate and the registry record about this run."""
-
-    run_id: str
-    source: str
-    input_sha256: str
-    cutoff: str | None
-    data_last_date: str
-    params: Mapping[str, Any]
-
-    def fingerprint(self) -> dict[str, Any]:
-        """Input, cut-off and Params: equal fingerprints mean the run would redo the same.
-
-        The cut-off counts as it applies to the data (the last date kept): two runs a day
-        apart whose cut-offs both lie after the file's last date train on the same rows.
-        """
-        params = {k: v for k, v in self.params.items() if k not in PROMOTION_PARAMS}
-        return {
-            "input_sha256": self.input_sha256,
-            "data_last_date": self.data_last_date,
-            "params": params,
-        }
-
 
 def unchanged_reason(facts: RunFacts, registry: Registry, settings: PublishSettings) -> str | None:
     """Why this run can skip training and publishing, or None when it must run."""
@@ -76,7 +49,8 @@ def unchanged_reason(facts: RunFacts, registry: Registry, settings: PublishSetti
         return (
             f"input sha256 {facts.input_sha256[:12]}..., data up to {facts.data_last_date} and "
             "Params are "
-            f"those of the current champion {current.name} (run {current.metadata['run_id']}); "
+            f"those of the current champion, version {current.name} "
+            f"(run {current.metadata['run_id']}); "
             "nothing would change. Trigger with promote=force to run anyway"
         )
     return None
@@ -133,20 +107,6 @@ def evaluate_and_decide(
     )
 
 
-def backtest_row(facts: RunFacts, decision: PromotionDecision) -> dict[str, Any]:
-    """This run's row of the walk-forward backtest table."""
-    return {
-        "run_id": facts.run_id,
-        "cutoff": facts.cutoff,
-        "data_last_date": facts.data_last_date,
-        "model": decision.model,
-        "val_rmse": decision.evidence.val_rmse,
-        "test_rmse": decision.gate.challenger.test_rmse,
-        "served_test_rmse": decision.evidence.served_test_rmse,
-        "promoted": decision.promote,
-    }
-
-
 def _rescore(spark: Any, model: SavedModel, validated: Path, test_dates: list[str]) -> float:
     """``model``'s test RMSE in kWh on this run's test rows, its features built by its own
     PipelineModel (it may have been fitted on other days, with another sequence length)."""
@@ -170,7 +130,10 @@ def report_sections(promotion: PromotionDecision, registry: Registry) -> list[Re
     ]
     if incumbent:
         gate_rows.append(
-            [f"incumbent {incumbent.version} ({incumbent.model})", _kwh(incumbent.test_rmse)]
+            [
+                f"incumbent version {incumbent.version} ({incumbent.model})",
+                _kwh(incumbent.test_rmse),
+            ]
         )
     served = [
         ["actual temperatures", _kwh(evidence.actual_temperature_test_rmse)],
@@ -187,7 +150,7 @@ def report_sections(promotion: PromotionDecision, registry: Registry) -> list[Re
             _kwh(row.get("served_test_rmse")),
             "yes" if row["promoted"] else "no",
         ]
-        for row in registry.backtest()
+        for row in backtest_rows(registry.store)
     ]
     verdict = "promote" if decision.promote else "keep the champion"
     return [
@@ -207,10 +170,10 @@ def report_sections(promotion: PromotionDecision, registry: Registry) -> list[Re
             served,
         ),
         ReportSection(
-            "Registry history (newest first; * current)",
-            [] if registry.versions() else ["No champion registered yet."],
+            "Registry history (MLflow model versions, newest first; * alias champion)",
+            [] if (history := history_rows(registry)) else ["No champion registered yet."],
             HISTORY_TITLES,
-            history_rows(registry),
+            history,
         ),
         ReportSection(
             "Backtest (one row per run)",

@@ -1,9 +1,10 @@
-"""Publish a champion: a new registry version, complete before it becomes current.
+"""Publish a champion: a new registered model version, complete before it becomes current.
 
-Model, PipelineModel, report and next-day forecasts are copied or written into the version
-folder that :meth:`Registry.register` builds under a hidden name; only the finished folder
-is renamed into place and the ``champion`` pointer switched to it, so a consumer scheduled on
-the champion Asset never reads half a champion, and a failure leaves the previous one current.
+Model, PipelineModel, report, next-day forecasts and an ``MLmodel`` with the signature are
+copied or written into the folder that :meth:`Registry.register` builds under a hidden name
+and uploads whole; only then is the version created and the alias ``champion`` moved to it,
+so a consumer scheduled on the champion Asset never reads half a champion, and a failure
+leaves the previous one current.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from energy_forecast.champion.registry import UNCHECKED, Registry, Version
+from energy_forecast.features.arrays import FeatureShape
+from energy_forecast.tracking.signature import write_mlmodel
 
 FORECASTS_FILE = "forecasts.parquet"
 MODEL_FOLDER = "model"
@@ -30,6 +33,8 @@ def publish_champion(
     report_dir: Path,
     write_forecasts: Callable[[Path, Path], Path],
     metadata: dict[str, Any],
+    shape: FeatureShape,
+    mlflow_run_id: str,
     replaces: object = UNCHECKED,
 ) -> Version:
     """Register ``model`` (its kind: ``lstm`` or ``xgboost``) as the new current version,
@@ -54,6 +59,8 @@ def publish_champion(
         shutil.copytree(pipeline_model, version / PIPELINE_MODEL_FOLDER)
         shutil.copytree(report_dir, version / REPORT_FOLDER)
         write_forecasts(model_dir, version / FORECASTS_FILE)
+        files = [p.relative_to(version).as_posix() for p in model_dir.rglob("*") if p.is_file()]
+        write_mlmodel(str(version), model, shape, files)
         return {"model": model, **metadata}
 
-    return registry.register(build, replaces=replaces)
+    return registry.register(build, mlflow_run_id=mlflow_run_id, replaces=replaces)

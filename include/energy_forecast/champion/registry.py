@@ -1,55 +1,56 @@
-"""The model registry: every promoted champion kept as an immutable, numbered version.
+"""The Model Registry: MLflow's registered model ``energy_forecast``, one version per
+promotion, its alias ``champion`` naming the current one.
 
-MLflow's registry (an alias ``champion`` over model versions) is what users of this field
-know; until the project moves to it (docs/promotion-and-registry.md), this is the same idea
-on files under the artifacts root:
+A version's files are artifacts of its DAG run's MLflow run, under ``published/<attempt>/``
+on the shared volume, and the version's ``source`` names that folder:
 
-    energy_forecast/registry/v0001/   model/, pipeline_model/, report/, forecasts.parquet,
-                                      champion.json (run id, data interval, input sha256,
-                                      params, metrics, gate decision, each file's sha256)
-    energy_forecast/registry/backtest.json   one row per run date, promoted or not
-    energy_forecast/champion -> registry/v0003   the "current" pointer
+    MLmodel              the signature (features in, kWh out) and which model the files hold
+    model/  pipeline_model/  report/  forecasts.parquet
+    champion.json        run id, data interval, input sha256, Params, metrics, the gate's
+                         decision, and each file's sha256
 
-A version folder is built under a hidden name and renamed into place complete; the pointer
-is a symlink replaced with one ``rename``. A reader that resolves ``champion`` once and reads
-inside the folder it names therefore always finds a whole version, old or new, and never
-none once one exists (versions are never changed or deleted).
+The version's tags repeat what finding and checking it needs (run id, fingerprint digest,
+last data date, model) and hold the sha256 of ``champion.json``: they live in MLflow's
+database, so a file changed on the volume after publishing is noticed before it is loaded.
 
 Publishers may run at once: a backfill beside the daily run, ``airflow dags test`` beside
-the scheduler, two tries of one task. The slow build runs unlocked; then, under an exclusive
-lock on ``registry/.lock`` that every publisher takes (``flock``: per open file, so it
-separates threads and processes alike; Linux NFS clients map it to NFS locks, which
-separates hosts too, not tried here), one step checks that
-the pointer still names the version the gate compared against and that the newcomer's data
-is not older, numbers the version and moves the pointer. The backtest table is rewritten
-under the same lock, so no row is lost.
+the scheduler, two tries of one task. The slow build and the upload run unlocked; then,
+under the store's lock that every publisher takes (:meth:`TrackingStore.lock`: a Postgres
+advisory lock in a deployment, ``flock`` locally), one step checks that the alias still
+names the version the gate compared against and that the newcomer's data is not older,
+creates the version and moves the alias.
 
     python -m energy_forecast.champion.registry          # the history, newest first
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
-import re
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 from energy_forecast.errors import PermanentError
-from energy_forecast.paths import DAG_ID, REGISTRY_FOLDER, artifacts_root, champion_dir
 from energy_forecast.runtime.atomic import write_text
+from energy_forecast.tracking.runs import RUN_ID_TAG
+from energy_forecast.tracking.store import TrackingStore, local_path
 
+MODEL_NAME = "energy_forecast"
+CHAMPION_ALIAS = "champion"
 METADATA_FILE = "champion.json"
-BACKTEST_FILE = "backtest.json"
-LOCK_FILE = ".lock"
-_VERSION = re.compile(r"^v(\d{4,})$")
+#: Where in its MLflow run a version's files are uploaded.
+PUBLISHED_ARTIFACTS = "published"
+#: Version tags.
+FINGERPRINT_TAG = "fingerprint_sha256"
+METADATA_DIGEST_TAG = "champion_json_sha256"
+DATA_LAST_DATE_TAG = "data_last_date"
+MODEL_TAG = "model"
+PROMOTED_AT_TAG = "promoted_at"
 #: ``register(replaces=UNCHECKED)``: make the build current whatever is current now.
 UNCHECKED = object()
 
@@ -68,80 +69,79 @@ class ChampionMovedError(PermanentError):
 
 @dataclass(frozen=True)
 class Version:
-    """One registered champion: its folder and what was recorded about it."""
+    """One registered model version: its number, its folder and what was recorded."""
 
     number: int
     path: Path
     metadata: dict[str, Any]
+    tags: dict[str, str]
 
     @property
     def name(self) -> str:
-        return version_name(self.number)
+        return str(self.number)
 
     @property
     def model(self) -> str:
         return self.metadata["model"]
 
+    @property
+    def uri(self) -> str:
+        return f"models:/{MODEL_NAME}/{self.number}"
 
-def version_name(number: int) -> str:
-    return f"v{number:04d}"
+
+def fingerprint_digest(fingerprint: object) -> str:
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class Registry:
-    """Versions under ``<root>/energy_forecast/registry`` and the ``champion`` pointer."""
+    """The registered model ``energy_forecast`` in the tracking store and its alias."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        base = (root or artifacts_root()) / DAG_ID
-        self.folder = base / REGISTRY_FOLDER
-        self.pointer = champion_dir(root)
+    def __init__(self, store: TrackingStore | None = None) -> None:
+        self.store = store or TrackingStore.from_environment()
 
     # --- reading -----------------------------------------------------------------------
     def versions(self) -> list[Version]:
         """Every registered version, oldest first."""
-        if not self.folder.is_dir():
-            return []
-        found = []
-        for path in self.folder.iterdir():
-            match = _VERSION.match(path.name)
-            if match and path.is_dir():
-                found.append(Version(int(match.group(1)), path, _read_metadata(path)))
-        return sorted(found, key=lambda v: v.number)
+        found = self.store.client().search_model_versions(f"name='{MODEL_NAME}'")
+        return sorted((_version(v) for v in found), key=lambda v: v.number)
 
     def current(self) -> Version | None:
-        """The version the ``champion`` pointer names, or None before the first promotion."""
-        if not self.pointer.is_symlink():
-            return None
-        target = self.pointer.resolve()
-        match = _VERSION.match(target.name)
-        if not match or not target.is_dir():
-            return None
-        return Version(int(match.group(1)), target, _read_metadata(target))
+        """The version the alias ``champion`` names, or None before the first promotion."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            found = self.store.client().get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS)
+        except MlflowException as error:
+            if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+        return _version(found)
 
     def find(self, run_id: str, fingerprint: object = None) -> Version | None:
         """The version ``run_id`` registered (with this input ``fingerprint``), if any: how a
-        retried publish finds that an earlier try of it already went live."""
+        retried publish finds that an earlier try of it already registered one."""
+        digest = None if fingerprint is None else fingerprint_digest(fingerprint)
         for version in reversed(self.versions()):
-            meta = version.metadata
-            if meta.get("run_id") == run_id and fingerprint in (None, meta.get("fingerprint")):
+            if version.tags.get(RUN_ID_TAG) == run_id and digest in (
+                None,
+                version.tags.get(FINGERPRINT_TAG),
+            ):
                 return version
         return None
 
-    def backtest(self) -> list[dict[str, Any]]:
-        """One row per run that reached the gate, ordered by the data's last date."""
-        path = self.folder / BACKTEST_FILE
-        rows = json.loads(path.read_text()) if path.exists() else []
-        return sorted(rows, key=lambda r: (r.get("data_last_date") or "", r.get("run_id", "")))
-
     def verified(self, version: Version) -> Version:
-        """``version``, once every file it holds is the one published (sha256 recorded at
-        publish): a file changed, removed or added in the artifacts volume since then could
-        make loading it run someone else's code."""
-        recorded = version.metadata.get("files")
-        if not isinstance(recorded, dict):
+        """``version``, once every file it holds is the one published: ``champion.json``
+        against the digest in MLflow's database, every other file against ``champion.json``.
+        A file changed, removed or added on the volume since then could make loading it run
+        someone else's code."""
+        metadata_file = version.path / METADATA_FILE
+        recorded_digest = version.tags.get(METADATA_DIGEST_TAG)
+        if not metadata_file.exists() or recorded_digest != _sha256(metadata_file):
             raise TamperedVersionError(
-                f"version {version.name} records no file digests (published before they were "
-                "recorded); refusing to load it. Publish a new champion (promote=force)."
+                f"version {version.name}'s {METADATA_FILE} is missing or differs from the one "
+                "published; refusing to load it"
             )
+        recorded = version.metadata.get("files", {})
         found = file_digests(version.path)
         changed = sorted(
             name for name in recorded.keys() | found.keys() if recorded.get(name) != found.get(name)
@@ -155,68 +155,90 @@ class Registry:
 
     # --- writing -----------------------------------------------------------------------
     def register(
-        self, build: Callable[[Path], dict[str, Any]], *, replaces: object = UNCHECKED
+        self,
+        build: Callable[[Path], dict[str, Any]],
+        *,
+        mlflow_run_id: str,
+        replaces: object = UNCHECKED,
     ) -> Version:
-        """Build a new version with ``build(folder)`` (it returns the metadata), then make
-        it current. Nothing is visible until the folder is complete.
+        """Build a version's files with ``build(folder)`` (it returns the metadata), upload
+        them to the MLflow run ``mlflow_run_id``, then register them and move the alias.
 
         ``replaces`` is the version name (None: no champion) the gate compared against; the
-        pointer moves only if it still names that version and the newcomer's
+        alias moves only if it still names that version and the newcomer's
         ``data_last_date`` is not older than the champion's, else :class:`ChampionMovedError`.
-        A version of the same ``run_id`` and ``fingerprint`` already registered (an earlier
-        try of this publish went live) is returned as it is.
+        A version of the same run id and fingerprint already registered (an earlier try of
+        this publish) is returned, made current first if that try died before the alias
+        moved.
         """
-        self.folder.mkdir(parents=True, exist_ok=True)
-        staged = self.folder / f".staged-{uuid4().hex[:12]}"
+        self.store.folder.mkdir(parents=True, exist_ok=True)
+        attempt = uuid4().hex[:12]
+        staged = self.store.folder / f".staged-{attempt}"
         staged.mkdir()
         try:
             metadata = {**build(staged), "files": file_digests(staged)}
-            with self._locked():
-                if (run_id := metadata.get("run_id")) and (
-                    earlier := self.find(run_id, metadata.get("fingerprint"))
-                ):
-                    shutil.rmtree(staged, ignore_errors=True)
-                    return earlier
-                if replaces is not UNCHECKED:
-                    _check_still_replaces(self.current(), replaces, metadata)
-                versions = self.versions()
-                number = (versions[-1].number if versions else 0) + 1
-                metadata = {**metadata, "version": version_name(number)}
-                write_text(staged / METADATA_FILE, json.dumps(metadata, indent=2, default=str))
-                final = self.folder / version_name(number)
-                staged.rename(final)  # fails if it exists: versions are never overwritten
-                self._point_at(final)
-        except BaseException:
+            write_text(staged / METADATA_FILE, json.dumps(metadata, indent=2, default=str))
+            artifact_path = f"{PUBLISHED_ARTIFACTS}/{attempt}"
+            self.store.client().log_artifacts(mlflow_run_id, str(staged), artifact_path)
+            run = self.store.client().get_run(mlflow_run_id)
+            source = f"{run.info.artifact_uri}/{artifact_path}"
+            tags = {
+                RUN_ID_TAG: str(metadata.get("run_id", "")),
+                FINGERPRINT_TAG: fingerprint_digest(metadata.get("fingerprint")),
+                METADATA_DIGEST_TAG: _sha256(staged / METADATA_FILE),
+                DATA_LAST_DATE_TAG: str(metadata.get("data_last_date", "")),
+                MODEL_TAG: str(metadata.get("model", "")),
+            }
+        finally:
             shutil.rmtree(staged, ignore_errors=True)
-            raise
-        return Version(number, final, metadata)
+        with self.store.lock():
+            current = self.current()
+            earlier = self.find(tags[RUN_ID_TAG], metadata.get("fingerprint"))
+            if earlier is not None:
+                if earlier.tags.get(PROMOTED_AT_TAG) or (
+                    current and current.number == earlier.number
+                ):
+                    return earlier
+                version = earlier  # registered, but its try died before the alias moved
+            else:
+                version = None
+            if replaces is not UNCHECKED:
+                _check_still_replaces(current, replaces, metadata)
+            if version is None:
+                version = self._create_version(source, mlflow_run_id, tags, metadata)
+            self._make_current(version)
+            return self._get(version.number)
 
-    def record_backtest(self, row: dict[str, Any]) -> None:
-        """Add (or, for a retried run, replace) this run's row of the backtest table."""
-        with self._locked():
-            rows = [r for r in self.backtest() if r.get("run_id") != row.get("run_id")]
-            text = json.dumps([*rows, row], indent=2, default=str)
-            write_text(self.folder / BACKTEST_FILE, text)
+    def _get(self, number: int) -> Version:
+        return _version(self.store.client().get_model_version(MODEL_NAME, str(number)))
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the registry's exclusive lock for the block."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / LOCK_FILE).open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _create_version(
+        self, source: str, mlflow_run_id: str, tags: dict[str, str], metadata: dict[str, Any]
+    ) -> Version:
+        from mlflow.exceptions import MlflowException
 
-    def _point_at(self, version_folder: Path) -> None:
-        self.pointer.parent.mkdir(parents=True, exist_ok=True)
-        if self.pointer.exists() and not self.pointer.is_symlink():
-            # A champion folder from before the registry: keep it, out of the way.
-            self.pointer.rename(self.pointer.with_name(f".champion-legacy-{uuid4().hex[:8]}"))
-        link = self.pointer.with_name(f".champion-link-{uuid4().hex[:12]}")
-        link.symlink_to(os.path.relpath(version_folder, self.pointer.parent))
-        os.replace(link, self.pointer)  # one rename: readers see the old or the new version
+        client = self.store.client()
+        try:
+            client.create_registered_model(
+                MODEL_NAME, description="Next-day household energy, kWh; alias champion."
+            )
+        except MlflowException as error:
+            if error.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+        created = client.create_model_version(
+            MODEL_NAME,
+            source,
+            run_id=mlflow_run_id,
+            tags=tags,
+            description=str((metadata.get("gate") or {}).get("reason", ""))[:5000],
+        )
+        return _version(created)
+
+    def _make_current(self, version: Version) -> None:
+        client = self.store.client()
+        client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, version.name)
+        promoted_at = datetime.now(UTC).isoformat(timespec="seconds")
+        client.set_model_version_tag(MODEL_NAME, version.name, PROMOTED_AT_TAG, promoted_at)
 
 
 def _check_still_replaces(
@@ -225,33 +247,43 @@ def _check_still_replaces(
     current_name = current.name if current else None
     if current_name != replaces:
         raise ChampionMovedError(
-            f"the champion is {current_name or 'none'}, not {replaces or 'none'} as when the "
-            f"gate compared run {metadata.get('run_id')!r} against it; not replacing it. "
-            "The next run gates against the new champion."
+            f"the champion is version {current_name or 'none'}, not {replaces or 'none'} as "
+            f"when the gate compared run {metadata.get('run_id')!r} against it; not replacing "
+            "it. The next run gates against the new champion."
         )
-    ours, theirs = (
-        metadata.get("data_last_date"),
-        current.metadata.get("data_last_date") if current else None,
-    )
+    ours = metadata.get("data_last_date")
+    theirs = current.tags.get(DATA_LAST_DATE_TAG) if current else None
     if ours and theirs and str(ours) < str(theirs):
         raise ChampionMovedError(
             f"run {metadata.get('run_id')!r} has data to {ours}, older than the champion "
-            f"{current_name}'s ({theirs}); a champion is never replaced by older data"
+            f"version {current_name}'s ({theirs}); a champion is never replaced by older data"
         )
+
+
+def _version(found: Any) -> Version:
+    """Our view of an MLflow ``ModelVersion`` whose source is a folder on the volume."""
+    path = local_path(found.source)
+    if path is None:
+        raise TamperedVersionError(
+            f"version {found.version} of {MODEL_NAME} has its files at {found.source}, not in "
+            "a folder on the shared volume; refusing to read it"
+        )
+    metadata_file = path / METADATA_FILE
+    metadata = json.loads(metadata_file.read_text()) if metadata_file.exists() else {}
+    return Version(int(found.version), path, metadata, dict(found.tags or {}))
 
 
 def file_digests(folder: Path) -> dict[str, str]:
     """sha256 of every file under ``folder`` but the metadata, by path relative to it."""
     return {
-        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        path.relative_to(folder).as_posix(): _sha256(path)
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != METADATA_FILE
     }
 
 
-def _read_metadata(folder: Path) -> dict[str, Any]:
-    path = folder / METADATA_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def history_rows(registry: Registry) -> list[list[str]]:
@@ -267,9 +299,9 @@ def history_rows(registry: Registry) -> list[list[str]]:
                 meta.get("model", "?"),
                 meta.get("run_id", "?"),
                 str(meta.get("data_last_date", "?")),
-                _rmse(gate.get("challenger_test_rmse")),
+                _rmse(gate.get("challenger", {}).get("test_rmse")),
                 str(meta.get("source", "?")),
-                str(meta.get("published_at", "?")),
+                version.tags.get(PROMOTED_AT_TAG, "never (its try died)"),
             ]
         )
     return rows
@@ -294,13 +326,14 @@ def main() -> None:
     registry = Registry()
     rows = history_rows(registry)
     if not rows:
-        print(f"no champion registered under {registry.folder}")
+        print(f"no version of {MODEL_NAME} registered in {registry.store.tracking_uri}")
         return
+    print(f"registered model {MODEL_NAME} in {registry.store.tracking_uri}")
     table = [HISTORY_TITLES, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(HISTORY_TITLES))]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    print("* current champion")
+    print(f"* alias {CHAMPION_ALIAS}")
 
 
 if __name__ == "__main__":

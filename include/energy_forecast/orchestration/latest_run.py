@@ -14,7 +14,7 @@ def latest_run(root: Path | None = None) -> RunLayout | None:
     """The most recently modified run folder, if any run has written one.
 
     Reserved folders are not runs, though they are often the newest: the report task writes
-    the registry after its run's folder. Hidden folders are a publish's staging.
+    to MLflow after its run's folder. Hidden folders are being staged.
     """
     runs_dir = (root or artifacts_root()) / DAG_ID
     runs = [

@@ -271,7 +271,7 @@ def publish_params() -> dict[str, Param]:
             _PUBLISH.promote_reason,
             type=["null", "string"],
             title="Reason for forcing",
-            description="Required with promote=force; recorded in the registry.",
+            description="Required with promote=force; recorded in MLflow with the version.",
             section=section,
         ),
         "promotion_margin_kwh": _bounded(

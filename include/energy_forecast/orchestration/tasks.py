@@ -3,6 +3,10 @@
 The DAG's task bodies are one call into this module, so the wiring stays readable and every
 task can be exercised without a scheduler. Each function fails its task at once, without
 retries, on an error a retry cannot fix (:mod:`energy_forecast.errors`).
+
+Each task also records what it did on the DAG run's MLflow run (:mod:`energy_forecast.tracking`):
+the download its Params and input, each training try a child run, the report every model's
+test metrics and the gate's decision, publish the registered version.
 """
 
 from __future__ import annotations
@@ -10,20 +14,26 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from energy_forecast.champion.backtest import data_tags, gate_record
 from energy_forecast.champion.decision import PromotionDecision
+from energy_forecast.champion.facts import RunFacts
 from energy_forecast.champion.promotion import (
-    RunFacts,
-    backtest_row,
     evaluate_and_decide,
     report_sections,
     unchanged_reason,
 )
-from energy_forecast.champion.registry import ChampionMovedError, Registry, Version
+from energy_forecast.champion.registry import (
+    PROMOTED_AT_TAG,
+    ChampionMovedError,
+    Registry,
+    Version,
+)
 from energy_forecast.errors import InputError
 from energy_forecast.orchestration.failures import fails_fast
 from energy_forecast.paths import RunLayout, data_roots, resolve_inside
@@ -32,6 +42,7 @@ from energy_forecast.runtime.log_relay import relay_output
 from energy_forecast.runtime.long_lived import freezes_survivors
 from energy_forecast.settings import IngestSettings, PublishSettings, SparkSettings
 from energy_forecast.spark.session import SparkConnection
+from energy_forecast.tracking.runs import TRY_TAG, DagRunTracker, flat_params
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +56,10 @@ _CHILD_OUTPUT = logging.getLogger("energy_forecast.child_output")
 @freezes_survivors
 @fails_fast
 def download(
-    run_id: str, params: Mapping[str, Any], data_interval_end: datetime | None = None
+    run_id: str,
+    params: Mapping[str, Any],
+    data_interval_end: datetime | None = None,
+    try_number: int = 1,
 ) -> dict[str, str]:
     """Fetch and validate the raw data, up to the run's point in time; also name the folder
     preprocessing writes to.
@@ -58,6 +72,14 @@ def download(
     layout = RunLayout.for_run(run_id)
     cutoff = data_interval_end.date() if data_interval_end else None
     outputs = run_download(IngestSettings.from_params(params), layout, cutoff=cutoff)
+    tracker = DagRunTracker.for_run(run_id)
+    parent = tracker.parent_run_id()
+    tracker.log(
+        parent,
+        params=flat_params(params),
+        tags={**data_tags(run_facts(run_id, params, outputs)), f"{TRY_TAG}.download": try_number},
+    )
+    tracker.finish(parent)
     return {**outputs, "features_dir": str(layout.features_dir)}
 
 
@@ -86,6 +108,8 @@ def skip_if_unchanged(run_id: str, params: Mapping[str, Any], raw: Mapping[str, 
     if reason:
         log.info("skipping training and publishing: %s", reason)
         note = {"reason": reason, "champion_version": registry.current().name}
+        tracker = DagRunTracker.for_run(run_id)
+        tracker.log(tracker.parent_run_id(), tags={"skipped": reason})
         write_text(RunLayout.for_run(run_id).skip_note, json.dumps(note, indent=2))
     return reason is None
 
@@ -129,13 +153,17 @@ def train_lstm(
     params: Mapping[str, Any],
     features: Mapping[str, str],
     spark: SparkConnection,
+    try_number: int = 1,
 ) -> dict[str, str]:
-    """Distributed LSTM training and its evaluation in kWh."""
+    """Distributed LSTM training and its evaluation in kWh, as a child MLflow run."""
     from energy_forecast.settings import TrainSettings
+    from energy_forecast.training import artifacts
     from energy_forecast.training.train import run_training
 
-    with relay_output(_CHILD_OUTPUT):
-        return run_training(
+    tracker = DagRunTracker.for_run(run_id)
+    child = tracker.child_run_id("lstm", try_number)
+    with relay_output(_CHILD_OUTPUT), _failed_on_error(tracker, child):
+        outputs = run_training(
             TrainSettings.from_params(params),
             Path(features["manifest"]),
             RunLayout.for_run(run_id).lstm_dir,
@@ -143,6 +171,12 @@ def train_lstm(
             resources=SparkSettings.from_params(params).resources(spark.extras),
             master_web_ui=spark.master_web_ui,
         )
+        _log_training(
+            tracker, child, "lstm", outputs["metrics"],
+            [Path(outputs["model"]), Path(outputs["model_config"])], features,
+            artifacts.read_history(Path(outputs["model"]).parent), "epoch", try_number,
+        )  # fmt: skip
+    return outputs
 
 
 @freezes_survivors
@@ -152,13 +186,16 @@ def train_xgboost(
     params: Mapping[str, Any],
     features: Mapping[str, str],
     spark: SparkConnection,
+    try_number: int = 1,
 ) -> dict[str, str]:
-    """XGBoost on the same rows and split, evaluated like the LSTM."""
+    """XGBoost on the same rows and split, evaluated like the LSTM, as a child MLflow run."""
     from energy_forecast.settings import XGBoostSettings
-    from energy_forecast.xgb.train import run_xgboost
+    from energy_forecast.xgb.train import BOOSTER_FILE, run_xgboost
 
-    with relay_output(_CHILD_OUTPUT):
-        return run_xgboost(
+    tracker = DagRunTracker.for_run(run_id)
+    child = tracker.child_run_id("xgboost", try_number)
+    with relay_output(_CHILD_OUTPUT), _failed_on_error(tracker, child):
+        outputs = run_xgboost(
             XGBoostSettings.from_params(params),
             Path(features["manifest"]),
             RunLayout.for_run(run_id).xgboost_dir,
@@ -166,6 +203,42 @@ def train_xgboost(
             resources=SparkSettings.from_params(params).resources(spark.extras),
             master_web_ui=spark.master_web_ui,
         )
+        history = json.loads(Path(outputs["metrics"]).read_text()).get("history", [])
+        _log_training(
+            tracker, child, "xgboost", outputs["metrics"],
+            [Path(outputs["model"]) / BOOSTER_FILE], features, history, "round", try_number,
+        )  # fmt: skip
+    return outputs
+
+
+def _log_training(
+    tracker: DagRunTracker,
+    child: str,
+    model: str,
+    metrics: str,
+    model_files: list[Path],
+    features: Mapping[str, str],
+    history: list[dict[str, Any]],
+    step_key: str,
+    try_number: int,
+) -> None:
+    from energy_forecast.features.manifest import FeaturesManifest
+    from energy_forecast.tracking.training import log_trained_model
+
+    shape = FeaturesManifest.load(Path(features["manifest"])).shape
+    log_trained_model(
+        tracker, child, model, Path(metrics), model_files, shape, history, step_key, try_number
+    )
+
+
+@contextmanager
+def _failed_on_error(tracker: DagRunTracker, mlflow_run_id: str) -> Iterator[None]:
+    """Mark the MLflow run failed when the block raises (the task fails or retries)."""
+    try:
+        yield
+    except BaseException:
+        tracker.finish(mlflow_run_id, failed=True)
+        raise
 
 
 @freezes_survivors
@@ -178,11 +251,14 @@ def report(
     lstm: Mapping[str, str],
     xgboost: Mapping[str, str],
     spark_connection: SparkConnection,
+    try_number: int = 1,
 ) -> dict[str, str]:
     """Compare every model on the same held-out rows, decide at the gate whether the
     challenger replaces the champion, then write the report with the decision in it.
 
-    The decision is written once, to ``decision.json``, whose path publish receives.
+    The decision is written once, to ``decision.json``, whose path publish receives; every
+    model's metrics, the decision, the report and the PipelineModel go to the DAG run's
+    MLflow run, whose gate records the backtest is read from.
     """
     from energy_forecast.features.manifest import FeaturesManifest
     from energy_forecast.report.build import compare_run, write_report
@@ -198,6 +274,8 @@ def report(
     resources = SparkSettings.from_params(params).resources(spark_connection.extras)
     facts = run_facts(run_id, params, raw)
     registry = Registry()
+    tracker = DagRunTracker(registry.store, run_id)
+    parent = tracker.parent_run_id()
 
     with relay_output(_CHILD_OUTPUT):
         run = compare_run(Path(raw["validated"]), model_outputs, layout.report_dir)
@@ -224,7 +302,18 @@ def report(
             _temperature_forecasts(settings),
         )
         decision_path = decision.save(layout.decision)
-        registry.record_backtest(backtest_row(facts, decision))
+        gate_tags, gate_metrics = gate_record(facts, decision)
+        model_metrics = {
+            f"{split}_{name}.{model}": value
+            for model, splits in run.metrics.items()
+            for split, values in splits.items()
+            for name, value in values.items()
+        }
+        tracker.log(
+            parent,
+            metrics={**model_metrics, **gate_metrics},
+            tags={**gate_tags, f"{TRY_TAG}.report": try_number},
+        )
         run_info = {
             "run_id": run_id,
             "source": raw["source"],
@@ -239,6 +328,9 @@ def report(
             sections=report_sections(decision, registry),
             extra_metrics={"promotion": decision.as_dict()},
         )
+        tracker.log_artifacts(parent, layout.report_dir, "report")
+        tracker.log_artifacts(parent, Path(features["pipeline_model"]), "pipeline_model")
+        tracker.finish(parent)
     return {**written, "decision": str(decision_path)}
 
 
@@ -252,14 +344,16 @@ def publish(
     lstm: Mapping[str, str],
     xgboost: Mapping[str, str],
     report: Mapping[str, str],
+    try_number: int = 1,
 ) -> dict[str, str]:
     """Register the challenger as the new champion when the gate said so; otherwise skip
     (no Asset event).
 
-    The version (model, PipelineModel, report, next-day forecasts, metadata) is built whole
-    before the ``champion`` pointer moves to it, and only if the champion is still the one
-    the gate compared against (checked again under the registry's lock). A retry whose
-    earlier try already went live returns that version, so its Asset event is sent once.
+    The version (model, PipelineModel, report, next-day forecasts, metadata) is built and
+    uploaded whole before it is registered and the alias ``champion`` moves to it, and only
+    if the champion is still the one the gate compared against (checked again under the
+    registry's lock). A retry whose earlier try already went live returns that version, so
+    its Asset event is sent once.
     """
     from airflow.sdk.exceptions import AirflowSkipException
 
@@ -272,18 +366,19 @@ def publish(
         log.info("keeping the champion: %s", decision.reason)
         raise AirflowSkipException(f"champion kept: {decision.reason}")
     registry = Registry()
-    earlier = registry.find(run_id)
-    if (
-        earlier
-        and earlier.metadata.get("fingerprint") == run_facts(run_id, params, raw).fingerprint()
+    current = registry.current()
+    earlier = registry.find(run_id) and registry.find(
+        run_id, run_facts(run_id, params, raw).fingerprint()
+    )
+    if earlier and (
+        earlier.tags.get(PROMOTED_AT_TAG) or (current and current.number == earlier.number)
     ):
         # An earlier try went live and died before Airflow heard of it: same Asset event.
-        log.info("run %s already published %s; announcing it", run_id, earlier.name)
+        log.info("run %s already published version %s; announcing it", run_id, earlier.name)
         return published_version(earlier)
-    current = registry.current()
-    if (current.name if current else None) != decision.incumbent_version:
+    if not earlier and (current.name if current else None) != decision.incumbent_version:
         raise ChampionMovedError(
-            f"the champion is {current.name if current else 'none'}, not "
+            f"the champion is version {current.name if current else 'none'}, not "
             f"{decision.incumbent_version or 'none'} as when the gate compared this run "
             "against it; not replacing it. The next run gates against the new champion."
         )
@@ -307,6 +402,8 @@ def publish(
             _temperature_forecasts(settings),
         )
 
+    tracker = DagRunTracker(registry.store, run_id)
+    parent = tracker.parent_run_id()
     with relay_output(_CHILD_OUTPUT):
         version = publish_champion(
             registry,
@@ -328,19 +425,24 @@ def publish(
                 "gate": dataclasses.asdict(decision.gate),
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
+            shape=FeaturesManifest.load(Path(features["manifest"])).shape,
+            mlflow_run_id=parent,
             replaces=decision.incumbent_version,
         )
-    log.info("promoted %s as %s: %s", model, version.name, decision.reason)
+    tracker.log(parent, tags={"published_version": version.name, f"{TRY_TAG}.publish": try_number})
+    tracker.finish(parent)
+    log.info("promoted %s as version %s: %s", model, version.name, decision.reason)
     return published_version(version)
 
 
 def published_version(version: Version) -> dict[str, str]:
-    """What the champion Asset event carries: this version's own folder and files, never
-    the ``champion`` pointer, which a consumer reading late would find moved."""
+    """What the champion Asset event carries: this version's own number, URI and files,
+    never the alias ``champion``, which a consumer reading late would find moved."""
     from energy_forecast.champion.publish import FORECASTS_FILE
 
     return {
         "version": version.name,
+        "model_uri": version.uri,
         "version_dir": str(version.path),
         "model": version.model,
         "forecasts": str(version.path / FORECASTS_FILE),

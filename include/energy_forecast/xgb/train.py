@@ -152,6 +152,7 @@ def run_xgboost(
         "best_iteration": int(getattr(booster, "best_iteration", -1)),
         "num_workers": workers,
         "settings": {key: getattr(settings, key) for key in settings.__dataclass_fields__},
+        "history": round_history(model),
     }
     metrics_path = write_json(metrics, output_dir / "metrics.json")
     log.info(
@@ -166,6 +167,19 @@ def run_xgboost(
         "predictions": str(predictions_path),
         "metrics": str(metrics_path),
     }
+
+
+def round_history(model: SparkXGBRegressorModel) -> list[dict[str, float]]:
+    """Train and validation RMSE (kWh: the label is in kWh) after each boosting round."""
+    summary = model.training_summary
+    if summary is None:
+        return []
+    train = summary.train_objective_history.get("rmse", [])
+    val = summary.validation_objective_history.get("rmse", [])
+    return [
+        {"round": index, "train_rmse_kwh": train_rmse, "val_rmse_kwh": val_rmse}
+        for index, (train_rmse, val_rmse) in enumerate(zip(train, val, strict=False))
+    ]
 
 
 def _save(model: SparkXGBRegressorModel, booster: xgboost.Booster, model_path: Path) -> None:

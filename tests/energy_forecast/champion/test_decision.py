@@ -9,7 +9,6 @@ import pytest
 
 from energy_forecast.champion.decision import Evidence, PromotionDecision
 from energy_forecast.champion.gate import Challenger, GatePolicy, Incumbent, decide
-from energy_forecast.champion.promotion import RunFacts, backtest_row
 
 CHALLENGER = Challenger("xgboost", 1.40, 2.03, "kaggle", "2025-04-08")
 INCUMBENT = Incumbent("v0001", "lstm", 1.43, "2025-04-08")
@@ -63,20 +62,3 @@ def test_publish_reads_what_the_gate_decided_about_whom() -> None:
         "v0001",
     )
     assert _decision(None, GatePolicy()).incumbent_version is None
-
-
-def test_the_backtest_row_is_the_decisions_numbers() -> None:
-    facts = RunFacts("run-1", "kaggle", "ab" * 32, "2025-04-09", "2025-04-08", {})
-
-    row = backtest_row(facts, _decision(INCUMBENT, GatePolicy()))
-
-    assert row == {
-        "run_id": "run-1",
-        "cutoff": "2025-04-09",
-        "data_last_date": "2025-04-08",
-        "model": "xgboost",
-        "val_rmse": 1.38,
-        "test_rmse": 1.40,
-        "served_test_rmse": 1.41,
-        "promoted": True,
-    }

@@ -1,4 +1,5 @@
-"""Publishing the champion: a complete registry version, or the previous champion kept."""
+"""Publishing the champion: a complete registered version with its signature, or the previous
+champion kept."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import pytest
 
 from energy_forecast.champion.publish import FORECASTS_FILE, publish_champion
 from energy_forecast.champion.registry import Registry
+from energy_forecast.features.arrays import FeatureShape
+from energy_forecast.tracking.runs import DagRunTracker
+from energy_forecast.tracking.store import TrackingStore
+
+SHAPE = FeatureShape(sequence_length=3, sequence_features=4, static_features=5)
 
 
 def _artifacts(root: Path, tag: str) -> dict[str, Path]:
@@ -47,16 +53,23 @@ def _publish(root: Path, registry: Registry, tag: str, **overrides):
         "report_dir": files["report"],
         "write_forecasts": _write_forecasts,
         "metadata": {"run_id": tag},
+        "shape": SHAPE,
+        "mlflow_run_id": DagRunTracker(registry.store, tag).parent_run_id(),
     }
     return publish_champion(registry, **{**arguments, **overrides})
 
 
-def test_a_version_holds_model_pipeline_report_forecasts_and_metadata(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "artifacts")
+@pytest.fixture
+def registry(tracking_store: TrackingStore) -> Registry:
+    return Registry(tracking_store)
 
+
+def test_a_version_holds_model_pipeline_report_forecasts_and_metadata(
+    tmp_path: Path, registry: Registry
+) -> None:
     version = _publish(tmp_path, registry, "run-1")
 
-    current = registry.pointer.resolve()
+    current = registry.current().path
     assert current == version.path
     assert (current / "model" / "model.pt").read_text() == "weights run-1"
     assert (current / "pipeline_model" / "metadata").read_text() == "run-1"
@@ -66,18 +79,38 @@ def test_a_version_holds_model_pipeline_report_forecasts_and_metadata(tmp_path: 
     assert json.loads((current / "champion.json").read_text())["model"] == "lstm"
 
 
-def test_a_model_folder_such_as_xgboosts_becomes_the_model_folder(tmp_path: Path) -> None:
+def test_the_version_carries_its_signature_in_an_mlmodel_file(
+    tmp_path: Path, registry: Registry
+) -> None:
+    from mlflow.models import Model
+
+    version = _publish(tmp_path, registry, "run-1")
+
+    described = Model.load(str(version.path / "MLmodel"))
+    inputs = {spec.name: spec.shape for spec in described.signature.inputs.inputs}
+    assert inputs == {"sequence": (-1, 3, 4), "mask": (-1, 3), "static": (-1, 5)}
+    assert described.flavors["energy_forecast"]["model"] == "lstm"
+    assert described.flavors["energy_forecast"]["files"] == [
+        "model/model.pt",
+        "model/model_config.json",
+    ]
+
+
+def test_a_model_folder_such_as_xgboosts_becomes_the_model_folder(
+    tmp_path: Path, registry: Registry
+) -> None:
     folder = tmp_path / "xgb" / "model"
     (folder / "metadata").mkdir(parents=True)
-    registry = Registry(tmp_path / "artifacts")
+    (folder / "booster.ubj").write_text("trees")
 
     version = _publish(tmp_path, registry, "run-1", model="xgboost", model_files=[folder])
 
     assert (version.path / "model" / "metadata").is_dir()
 
 
-def test_when_writing_forecasts_fails_the_previous_champion_stays_current(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "artifacts")
+def test_when_writing_forecasts_fails_the_previous_champion_stays_current(
+    tmp_path: Path, registry: Registry
+) -> None:
     _publish(tmp_path, registry, "run-1")
 
     def broken(model: Path, path: Path) -> Path:
@@ -90,9 +123,9 @@ def test_when_writing_forecasts_fails_the_previous_champion_stays_current(tmp_pa
     assert len(registry.versions()) == 1
 
 
-def test_missing_artifacts_are_named_before_anything_is_written(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "artifacts")
-
+def test_missing_artifacts_are_named_before_anything_is_written(
+    tmp_path: Path, registry: Registry
+) -> None:
     with pytest.raises(FileNotFoundError, match=r"gone\.pt"):
         _publish(tmp_path, registry, "run-1", model_files=[tmp_path / "gone.pt"])
 

@@ -1,24 +1,32 @@
-"""The registry keeps every champion as a version and switches "current" in one step."""
+"""The registry is MLflow's: one model version per promotion, the alias ``champion`` moved in
+one guarded step, and nothing loaded that differs from what was published."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
-import threading
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from energy_forecast.champion.registry import (
-    LOCK_FILE,
+    CHAMPION_ALIAS,
+    MODEL_NAME,
+    PROMOTED_AT_TAG,
     ChampionMovedError,
     Registry,
     TamperedVersionError,
     history_rows,
 )
+from energy_forecast.tracking.runs import DagRunTracker
+from energy_forecast.tracking.store import TrackingStore
 from tests.energy_forecast.champion import racing_publishers
 
 _SPAWN = multiprocessing.get_context("spawn")
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _build(tag: str, fail: bool = False, data_last_date: str = "2025-04-08", **metadata):
@@ -32,196 +40,198 @@ def _build(tag: str, fail: bool = False, data_last_date: str = "2025-04-08", **m
     return build
 
 
+def _register(registry: Registry, tag: str, **options) -> object:
+    replaces = options.pop("replaces", None)
+    mlflow_run = DagRunTracker(registry.store, tag).parent_run_id()
+    kwargs = {} if replaces == "any" else {"replaces": replaces}
+    return registry.register(_build(tag, **options), mlflow_run_id=mlflow_run, **kwargs)
+
+
 def _staged(registry: Registry) -> list[str]:
-    return [p.name for p in registry.folder.iterdir() if p.name.startswith(".staged")]
+    return [p.name for p in registry.store.folder.iterdir() if p.name.startswith(".staged")]
 
 
-def test_an_empty_registry_has_no_current_version(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
+@pytest.fixture
+def registry(tracking_store: TrackingStore) -> Registry:
+    return Registry(tracking_store)
 
+
+def test_an_empty_registry_has_no_current_version(registry: Registry) -> None:
     assert registry.current() is None
     assert registry.versions() == []
     assert history_rows(registry) == []
 
 
-def test_each_registration_is_a_new_numbered_version_and_becomes_current(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
+def test_each_promotion_is_a_new_model_version_and_takes_the_alias(registry: Registry) -> None:
+    first = _register(registry, "run-1")
+    second = _register(registry, "run-2", replaces="1")
 
-    first = registry.register(_build("run-1"))
-    second = registry.register(_build("run-2"))
-
-    assert [v.name for v in registry.versions()] == ["v0001", "v0002"]
-    assert registry.current().name == second.name == "v0002"
-    assert (registry.pointer / "forecasts.parquet").read_text() == "run-2"
+    assert [v.name for v in registry.versions()] == ["1", "2"]
+    assert registry.current().name == second.name == "2"
+    assert (registry.current().path / "forecasts.parquet").read_text() == "run-2"
     assert (first.path / "forecasts.parquet").read_text() == "run-1"  # kept, not overwritten
-    metadata = json.loads((registry.pointer / "champion.json").read_text())
-    assert metadata["version"] == "v0002" and metadata["run_id"] == "run-2"
+    alias = registry.store.client().get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS)
+    assert str(alias.version) == "2" and alias.tags[PROMOTED_AT_TAG]
+    assert second.uri == "models:/energy_forecast/2"
 
 
-def test_a_failed_build_leaves_the_current_version_and_no_trace(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    registry.register(_build("run-1"))
+def test_a_version_is_registered_from_its_dag_runs_mlflow_run(registry: Registry) -> None:
+    version = _register(registry, "run-1")
+
+    found = registry.store.client().get_model_version(MODEL_NAME, version.name)
+    parent = DagRunTracker(registry.store, "run-1").parent_run_id()
+    assert found.run_id == parent
+    assert version.path.is_relative_to(registry.store.artifact_root / parent)
+
+
+def test_a_failed_build_leaves_the_champion_and_no_trace(registry: Registry) -> None:
+    _register(registry, "run-1")
 
     with pytest.raises(RuntimeError, match="forecasting failed"):
-        registry.register(_build("run-2", fail=True))
+        _register(registry, "run-2", fail=True, replaces="1")
 
-    assert registry.current().name == "v0001"
-    assert sorted(p.name for p in registry.folder.iterdir()) == [LOCK_FILE, "v0001"]
-
-
-def test_a_reader_polling_current_always_finds_a_complete_version(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    registry.register(_build("run-0"))
-    seen, problems, done = set(), [], threading.Event()
-
-    def poll() -> None:
-        while not done.is_set():
-            try:
-                version = registry.pointer.resolve()  # resolve once, then read within it
-                tag = (version / "forecasts.parquet").read_text()
-                meta = json.loads((version / "champion.json").read_text())
-                seen.add(tag)
-                if meta["run_id"] != tag:
-                    problems.append(f"metadata of {meta['run_id']} beside forecasts of {tag}")
-            except (OSError, ValueError) as error:
-                problems.append(repr(error))
-
-    reader = threading.Thread(target=poll)
-    reader.start()
-    for n in range(1, 30):
-        registry.register(_build(f"run-{n}"))
-    done.set()
-    reader.join()
-
-    assert problems == []
-    assert len(seen) > 1
-
-
-def test_backtest_rows_are_one_per_run_and_ordered_by_data_date(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    registry.record_backtest({"run_id": "b", "data_last_date": "2025-04-06", "promoted": False})
-    registry.record_backtest({"run_id": "a", "data_last_date": "2025-04-05", "promoted": True})
-    registry.record_backtest({"run_id": "b", "data_last_date": "2025-04-06", "promoted": True})
-
-    assert [(r["run_id"], r["promoted"]) for r in registry.backtest()] == [
-        ("a", True),
-        ("b", True),
-    ]
-
-
-def test_history_marks_the_current_version(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    registry.register(_build("run-1"))
-    registry.register(_build("run-2"))
-
-    rows = history_rows(registry)
-
-    assert [row[0] for row in rows] == ["v0002 *", "v0001"]
-
-
-def test_a_version_replaces_only_the_champion_its_gate_compared_against(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    registry.register(_build("run-1"), replaces=None)
-    registry.register(_build("run-2"), replaces="v0001")
-
-    with pytest.raises(ChampionMovedError, match=r"champion is v0002, not v0001"):
-        registry.register(_build("run-3"), replaces="v0001")
-
-    assert registry.current().name == "v0002"
-    assert [v.name for v in registry.versions()] == ["v0001", "v0002"]
+    assert registry.current().name == "1"
+    assert len(registry.versions()) == 1
     assert _staged(registry) == []
 
 
-def test_a_champion_is_never_replaced_by_older_data(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    registry.register(_build("day-8", data_last_date="2025-04-08"), replaces=None)
+def test_history_marks_the_champion(registry: Registry) -> None:
+    _register(registry, "run-1")
+    _register(registry, "run-2", replaces="1")
+
+    rows = history_rows(registry)
+
+    assert [row[0] for row in rows] == ["2 *", "1"]
+    assert [row[2] for row in rows] == ["run-2", "run-1"]
+
+
+def test_a_version_replaces_only_the_champion_its_gate_compared_against(
+    registry: Registry,
+) -> None:
+    _register(registry, "run-1")
+    _register(registry, "run-2", replaces="1")
+
+    with pytest.raises(ChampionMovedError, match=r"champion is version 2, not 1"):
+        _register(registry, "run-3", replaces="1")
+
+    assert registry.current().name == "2"
+    assert [v.name for v in registry.versions()] == ["1", "2"]
+    assert _staged(registry) == []
+
+
+def test_a_champion_is_never_replaced_by_older_data(registry: Registry) -> None:
+    _register(registry, "day-8", data_last_date="2025-04-08")
 
     with pytest.raises(ChampionMovedError, match=r"older than the champion"):
-        registry.register(_build("day-5", data_last_date="2025-04-05"), replaces="v0001")
+        _register(registry, "day-5", data_last_date="2025-04-05", replaces="1")
 
     assert registry.current().metadata["run_id"] == "day-8"
 
 
-def test_a_retried_publish_gets_the_version_its_earlier_try_registered(tmp_path: Path) -> None:
-    """The try that went live died before Airflow heard of it; its retry finds the champion
+def test_a_retried_publish_gets_the_version_its_earlier_try_registered(
+    registry: Registry,
+) -> None:
+    """The try that went live died before Airflow heard of it; its retry finds the alias
     moved (to its own version), and must neither fail nor register a second version."""
-    registry = Registry(tmp_path)
-    registry.register(_build("run-1"), replaces=None)
-    first_try = registry.register(_build("run-2", fingerprint="f2"), replaces="v0001")
+    _register(registry, "run-1")
+    first_try = _register(registry, "run-2", fingerprint="f2", replaces="1")
 
-    retry = registry.register(_build("run-2", fingerprint="f2"), replaces="v0001")
+    retry = _register(registry, "run-2", fingerprint="f2", replaces="1")
 
-    assert retry == first_try and retry.name == "v0002"
-    assert [v.name for v in registry.versions()] == ["v0001", "v0002"]
-    assert registry.find("run-2", "f2") == first_try
+    assert retry.name == first_try.name == "2"
+    assert [v.name for v in registry.versions()] == ["1", "2"]
+    assert registry.find("run-2", "f2").name == "2"
     assert registry.find("run-2", "another input") is None
     assert _staged(registry) == []
 
 
-@pytest.mark.parametrize("repeat", range(3))
-def test_two_publishers_racing_leave_the_newest_data_or_one_refusal(
-    tmp_path: Path, repeat: int
+def test_a_retry_whose_try_died_before_the_alias_moved_makes_that_version_current(
+    registry: Registry,
 ) -> None:
-    """Both gated on v0001 and both building at once, in two processes: the older data
+    _register(registry, "run-1")
+    # What a try that died between registering and moving the alias leaves behind.
+    parent = DagRunTracker(registry.store, "run-2").parent_run_id()
+    orphan = registry._create_version(
+        registry.current().path.as_uri(),
+        parent,
+        {"airflow.run_id": "run-2", "fingerprint_sha256": _digest("f2")},
+        {},
+    )
+
+    retry = _register(registry, "run-2", fingerprint="f2", replaces="1")
+
+    assert retry.name == orphan.name == "2"
+    assert registry.current().name == "2" and len(registry.versions()) == 2
+
+
+def _digest(fingerprint: str) -> str:
+    from energy_forecast.champion.registry import fingerprint_digest
+
+    return fingerprint_digest(fingerprint)
+
+
+@pytest.fixture(params=["file lock", "postgres advisory lock"])
+def lock_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The local store's flock, or a Postgres advisory lock in a database of its own."""
+    if request.param == "file lock":
+        yield None
+        return
+    import psycopg2
+
+    database = f"ef_lock_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(POSTGRES_ADMIN)
+    admin.autocommit = True
+    try:
+        admin.cursor().execute(f'CREATE DATABASE "{database}"')
+        yield f"postgresql://postgres@127.0.0.1:5432/{database}"
+    finally:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.close()
+
+
+def test_two_publishers_racing_leave_the_newest_data_or_one_refusal(
+    tmp_path: Path, tracking_store: TrackingStore, lock_url: str | None
+) -> None:
+    """Both gated on version 1 and both building at once, in two processes: the older data
     never ends as champion after the newer, and the loser says why."""
-    registry = Registry(tmp_path)
-    registry.register(_build("day-1", data_last_date="2025-04-01"), replaces=None)
+    registry = Registry(dataclasses.replace(tracking_store, lock_url=lock_url))
+    _register(registry, "day-1", data_last_date="2025-04-01")
     inside_build, results = _SPAWN.Barrier(2), _SPAWN.Queue()
     racers = [
         _SPAWN.Process(
             target=racing_publishers.publish,
-            args=(str(tmp_path), run_id, day, "v0001", inside_build, results),
+            args=(str(tmp_path), lock_url, run_id, day, "1", inside_build, results),
         )
         for run_id, day in (("day-8", "2025-04-08"), ("day-5", "2025-04-05"))
     ]
     for racer in racers:
         racer.start()
     for racer in racers:
-        racer.join(timeout=60)
+        racer.join(timeout=120)
     outcome = dict(results.get(timeout=5) for _ in racers)
 
     assert [racer.exitcode for racer in racers] == [0, 0]
-    registered = [run_id for run_id, result in outcome.items() if result.startswith("v")]
+    registered = [run_id for run_id, result in outcome.items() if result.startswith("version")]
     refused = [result for result in outcome.values() if result.startswith("refused")]
     assert len(registered) == 1 and len(refused) == 1, outcome
-    assert "not v0001" in refused[0]
+    assert "not 1 as when the gate" in refused[0]
     assert registry.current().metadata["run_id"] == registered[0]
-    assert [v.name for v in registry.versions()] == ["v0001", "v0002"]
+    assert [v.name for v in registry.versions()] == ["1", "2"]
     assert _staged(registry) == []
 
 
-def test_twenty_concurrent_backtest_writers_lose_no_row(tmp_path: Path) -> None:
-    start = _SPAWN.Barrier(20)
-    writers = [
-        _SPAWN.Process(
-            target=racing_publishers.record_backtest_row, args=(str(tmp_path), f"run-{n}", start)
-        )
-        for n in range(20)
-    ]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join(timeout=120)
-
-    assert [writer.exitcode for writer in writers] == [0] * 20
-    rows = Registry(tmp_path).backtest()
-    assert sorted(row["run_id"] for row in rows) == sorted(f"run-{n}" for n in range(20))
-
-
-def test_a_version_whose_files_are_as_published_is_verified(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    version = registry.register(_build("run-1"))
+def test_a_version_whose_files_are_as_published_is_verified(registry: Registry) -> None:
+    version = _register(registry, "run-1")
 
     assert set(version.metadata["files"]) == {"forecasts.parquet"}
-    assert registry.verified(registry.current()) == registry.current()
+    assert registry.verified(registry.current()).name == "1"
 
 
 @pytest.mark.parametrize("tamper", ["change", "remove", "add"])
 def test_a_tampered_version_is_refused_before_anything_loads_it(
-    tmp_path: Path, tamper: str
+    registry: Registry, tamper: str
 ) -> None:
-    registry = Registry(tmp_path)
-    registry.register(_build("run-1"))
+    _register(registry, "run-1")
     folder = registry.current().path
     if tamper == "change":
         (folder / "forecasts.parquet").write_text("someone else's bytes")
@@ -230,17 +240,18 @@ def test_a_tampered_version_is_refused_before_anything_loads_it(
     else:
         (folder / "model" / "stage.py").write_text("import os")
 
-    with pytest.raises(TamperedVersionError, match=r"v0001 differs from what was published"):
+    with pytest.raises(TamperedVersionError, match=r"version 1 differs from what was published"):
         registry.verified(registry.current())
 
 
-def test_a_version_without_recorded_digests_is_not_loaded(tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    registry.register(_build("run-1"))
-    metadata_file = registry.current().path / "champion.json"
-    metadata = json.loads(metadata_file.read_text())
-    del metadata["files"]
-    metadata_file.write_text(json.dumps(metadata))
+def test_rewriting_the_recorded_digests_on_the_volume_is_noticed(registry: Registry) -> None:
+    """champion.json is on the volume too; its own digest is in MLflow's database."""
+    _register(registry, "run-1")
+    folder = registry.current().path
+    (folder / "forecasts.parquet").write_text("someone else's bytes")
+    metadata = json.loads((folder / "champion.json").read_text())
+    metadata["files"]["forecasts.parquet"] = "0" * 64
+    (folder / "champion.json").write_text(json.dumps(metadata))
 
-    with pytest.raises(TamperedVersionError, match=r"records no file digests"):
+    with pytest.raises(TamperedVersionError, match=r"champion.json is missing or differs"):
         registry.verified(registry.current())

@@ -14,12 +14,20 @@ from energy_forecast.champion.registry import ChampionMovedError, Registry
 from energy_forecast.orchestration import tasks
 from energy_forecast.orchestration.failures import fails_fast
 from energy_forecast.paths import ARTIFACTS_ENV, DATA_ROOTS_ENV, PathOutsideRootsError
+from energy_forecast.tracking.runs import DagRunTracker
+from energy_forecast.tracking.store import TrackingStore
+
+
+def _register(build) -> None:
+    """A version registered as a publish of DAG run ``earlier`` would register it."""
+    Registry().register(build, mlflow_run_id=DagRunTracker.for_run("earlier").parent_run_id())
 
 
 @pytest.fixture
-def roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_store: TrackingStore) -> Path:
+    """Artifacts (with a local MLflow store) and data roots under ``tmp_path``."""
     (tmp_path / "data").mkdir()
-    monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path / "artifacts"))
+    monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path))
     monkeypatch.setenv(DATA_ROOTS_ENV, str(tmp_path / "data"))
     return tmp_path
 
@@ -64,42 +72,42 @@ def test_publish_skips_when_the_decision_keeps_the_champion(roots: Path) -> None
 
 
 def test_publish_refuses_when_the_champion_moved_after_the_gate(roots: Path) -> None:
-    Registry().register(lambda folder: {"model": "lstm", "run_id": "other"})  # now v0001
+    _register(lambda folder: {"model": "lstm", "run_id": "other"})  # now version 1
     promote_over_nothing = PromotionDecision(
         decide(Challenger("lstm", 1.4, 2.0, "kaggle", "2025-04-08"), None, GatePolicy()),
         Evidence(1.4, 1.4, "household_mean", 1.4),
     )
     assert promote_over_nothing.promote
 
-    with pytest.raises(AirflowFailException, match="champion is v0001, not none") as failure:
+    with pytest.raises(AirflowFailException, match="champion is version 1, not none") as failure:
         tasks.publish("manual__1", {}, {}, {}, {}, {}, _report_with(promote_over_nothing, roots))
 
     assert isinstance(failure.value.__cause__, ChampionMovedError)
 
 
 def test_publish_refuses_a_decision_taken_against_another_incumbent(roots: Path) -> None:
-    over_v0007 = PromotionDecision(
+    over_version_7 = PromotionDecision(
         decide(
             Challenger("lstm", 1.0, 2.0, "kaggle", "2025-04-08"),
-            Incumbent("v0007", "xgboost", 1.5, "2025-04-08"),
+            Incumbent("7", "xgboost", 1.5, "2025-04-08"),
             GatePolicy(),
         ),
         Evidence(1.0, 1.0, "household_mean", 1.0),
     )
 
-    with pytest.raises(AirflowFailException, match="champion is none, not v0007"):
-        tasks.publish("manual__1", {}, {}, {}, {}, {}, _report_with(over_v0007, roots))
+    with pytest.raises(AirflowFailException, match="champion is version none, not 7"):
+        tasks.publish("manual__1", {}, {}, {}, {}, {}, _report_with(over_version_7, roots))
 
 
 def test_a_retried_publish_announces_the_version_its_earlier_try_made_live(roots: Path) -> None:
-    """The first try registered v0001 and died before Airflow heard of it. The retry finds
-    the champion moved, to its own version, and returns it for the Asset event instead of
+    """The first try registered version 1 and died before Airflow heard of it. The retry
+    finds the alias moved, to its own version, and returns it for the Asset event instead of
     failing or publishing twice."""
     ingest = {"source": "kaggle", "input_sha256": "ab12", "cutoff": None, "last_date": "2025-04-08"}
     raw = {"manifest": str(roots / "manifest.json")}
     Path(raw["manifest"]).write_text(json.dumps(ingest))
     facts = tasks.run_facts("manual__1", {}, raw)
-    Registry().register(
+    _register(
         lambda folder: {"model": "lstm", "run_id": "manual__1", "fingerprint": facts.fingerprint()}
     )
     over_nothing = PromotionDecision(
@@ -109,6 +117,7 @@ def test_a_retried_publish_announces_the_version_its_earlier_try_made_live(roots
 
     published = tasks.publish("manual__1", {}, raw, {}, {}, {}, _report_with(over_nothing, roots))
 
-    assert published["version"] == "v0001"
-    assert Path(published["version_dir"]).name == "v0001"  # the version, not the pointer
-    assert [v.name for v in Registry().versions()] == ["v0001"]
+    version = Registry().current()
+    assert published["version"] == "1" and published["model_uri"] == "models:/energy_forecast/1"
+    assert published["version_dir"] == str(version.path)  # the version's files, not an alias
+    assert [v.name for v in Registry().versions()] == ["1"]

@@ -29,10 +29,10 @@ def test_latest_run_picks_the_most_recently_modified_run_folder(tmp_path: Path) 
     assert layout.run_dir == newest
 
 
-def test_latest_run_ignores_the_champion_hidden_folders_and_files(tmp_path: Path) -> None:
+def test_latest_run_ignores_the_mlflow_store_hidden_folders_and_files(tmp_path: Path) -> None:
     run = _run_folder(tmp_path, "manual__2025-04-01", 1_000)
-    _run_folder(tmp_path, "champion", 9_000)
-    _run_folder(tmp_path, ".champion.tmp-0123456789ab", 9_500)
+    _run_folder(tmp_path, "mlflow", 9_000)
+    _run_folder(tmp_path, ".staged-0123456789ab", 9_500)
     _run_folder(tmp_path, ".manual__2025-04-02.old-0123456789ab", 9_600)
     stray = tmp_path / DAG_ID / "notes.txt"
     stray.write_text("not a run")
@@ -52,11 +52,11 @@ def _run_with_report(root: Path, name: str, mtime: float) -> RunLayout:
     return layout
 
 
-def test_the_registry_written_after_a_run_is_never_taken_for_the_newest_run(
+def test_the_mlflow_store_written_after_a_run_is_never_taken_for_the_newest_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = _run_with_report(tmp_path, "manual__2025-04-01", 1_000)
-    _run_folder(tmp_path, "registry", 2_000)  # the report task registers after its run wrote
+    _run_folder(tmp_path, "mlflow", 2_000)  # the report task logs to MLflow after its run wrote
     monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path))
 
     layout = latest_run(tmp_path)
@@ -86,8 +86,7 @@ def test_make_run_says_when_the_newest_run_wrote_no_report(
 def test_latest_run_is_none_when_no_run_has_written_a_folder(tmp_path: Path) -> None:
     assert latest_run(tmp_path) is None  # not even the DAG folder exists
 
-    _run_folder(tmp_path, "champion", 1_000)
-    _run_folder(tmp_path, "registry", 1_500)
+    _run_folder(tmp_path, "mlflow", 1_000)
     _run_folder(tmp_path, ".hidden", 2_000)
 
     assert latest_run(tmp_path) is None
