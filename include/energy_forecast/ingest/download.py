@@ -50,6 +50,7 @@ from energy_forecast.ingest.validation import (
     REASON,
     REASONS,
     SOURCE_LINE,
+    CheckedBatch,
     check_batch,
     quarantine_rows,
 )
@@ -75,12 +76,15 @@ def run_download(
     layout: RunLayout,
     cutoff: date | None = None,
     *,
+    run_date: date | None = None,
     batch_rows: int = BATCH_ROWS,
 ) -> dict[str, str]:
     """Ingest one run's raw data and return the paths of what was written (XCom-safe).
 
     Rows dated on or after ``cutoff`` are valid but not yet usable at this point in time:
     they are counted in the manifest (``rows_after_cutoff``), neither written nor quarantined.
+    Rows dated after ``run_date``, the day the run started, are quarantined as
+    ``date_in_future``: no measurement can be dated after the run that reads it.
     ``batch_rows`` trades memory for speed; tests make it small to cross batch boundaries.
     """
     previous = (
@@ -98,9 +102,10 @@ def run_download(
     source = resolve_source(settings, layout.raw_dir)
     raw = open_raw_csv(source.csv_path)
     with tempfile.TemporaryDirectory(dir=layout.raw_dir, prefix=_SCRATCH_PREFIX) as scratch:
-        survey = _survey(raw, settings, Path(scratch), batch_rows)
+        check = partial(check_batch, settings=settings, run_date=run_date)
+        survey = _survey(raw, check, Path(scratch), batch_rows)
         over_limit = survey.quarantine_fraction > settings.max_quarantine_fraction
-        tally = _write(raw, survey, settings, layout, cutoff, Path(scratch), over_limit)
+        tally = _write(raw, survey, check, layout, cutoff, Path(scratch), over_limit)
     if over_limit:
         raise QuarantineLimitError(
             f"{survey.quarantined_rows} of {survey.input_rows} rows of {source.csv_path} were "
@@ -152,7 +157,9 @@ class _Tally:
     after_cutoff: int
 
 
-def _survey(raw: RawCsv, settings: IngestSettings, scratch: Path, batch_rows: int) -> _Survey:
+def _survey(
+    raw: RawCsv, check: Callable[[RawBatch], CheckedBatch], scratch: Path, batch_rows: int
+) -> _Survey:
     keys, order = KeyLog(scratch / "keys.u64"), OrderTracker()
     counts = dict.fromkeys(REASONS, 0)
     input_rows = quarantined = 0
@@ -162,7 +169,7 @@ def _survey(raw: RawCsv, settings: IngestSettings, scratch: Path, batch_rows: in
         for batch in raw.batches(batch_rows):
             if spill is not None:
                 spill.write(batch)
-            checked = check_batch(batch, settings)
+            checked = check(batch)
             for code, hit in checked.problems.items():
                 counts[code] += int(hit.sum())
             input_rows += batch.n_rows
@@ -176,7 +183,7 @@ def _survey(raw: RawCsv, settings: IngestSettings, scratch: Path, batch_rows: in
     )
     again = spill.batches if spill is not None else partial(raw.batches, batch_rows)
     suspects = keys.repeated()
-    verdicts = resolve((check_batch(batch, settings) for batch in again()), suspects)
+    verdicts = resolve((check(batch) for batch in again()), suspects)
     counts[DUPLICATE_HOUSEHOLD_DATE] = verdicts.duplicates
     counts[CONFLICTING_HOUSEHOLD_DATE] = verdicts.conflicts
     return _Survey(
@@ -192,7 +199,7 @@ def _survey(raw: RawCsv, settings: IngestSettings, scratch: Path, batch_rows: in
 def _write(
     raw: RawCsv,
     survey: _Survey,
-    settings: IngestSettings,
+    check: Callable[[RawBatch], CheckedBatch],
     layout: RunLayout,
     cutoff: date | None,
     scratch: Path,
@@ -214,7 +221,7 @@ def _write(
                 ValidatedWriter(validated_path, presorted=survey.in_order, workdir=scratch)
             )
         for batch in survey.batches():
-            checked = check_batch(batch, settings)
+            checked = check(batch)
             duplicate, conflicting = survey.verdicts.marks(batch)
             problems = {
                 **checked.problems,

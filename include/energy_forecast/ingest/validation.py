@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
 import numpy as np
@@ -47,6 +48,7 @@ TEMPERATURE_OUT_OF_RANGE = "temperature_out_of_range"
 INVALID_HOUSEHOLD_SIZE = "invalid_household_size"
 UNKNOWN_HAS_AC = "unknown_has_ac"
 DAY_OF_WEEK_MISMATCH = "day_of_week_mismatch"
+DATE_IN_FUTURE = "date_in_future"
 DUPLICATE_HOUSEHOLD_DATE = "duplicate_household_date"
 CONFLICTING_HOUSEHOLD_DATE = "conflicting_household_date"
 #: Problems a row shows by itself.
@@ -63,6 +65,7 @@ ROW_REASONS: tuple[str, ...] = (
     INVALID_HOUSEHOLD_SIZE,
     UNKNOWN_HAS_AC,
     DAY_OF_WEEK_MISMATCH,
+    DATE_IN_FUTURE,
 )
 #: Every reason, the two that compare a row with others last.
 REASONS: tuple[str, ...] = (*ROW_REASONS, DUPLICATE_HOUSEHOLD_DATE, CONFLICTING_HOUSEHOLD_DATE)
@@ -79,6 +82,7 @@ _ENERGY, _SIZE, _TEMPERATURE, _PEAK = (
 _NUMERIC = (_ENERGY, _SIZE, _TEMPERATURE, _PEAK)
 _HAS_AC_VALUES = {"yes": 1.0, "no": 0.0}
 _WEEKDAYS = {name.lower(): day for day, name in enumerate(DAY_NAMES)}
+_EPOCH = date(1970, 1, 1)
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
 _LARGEST_EXACT_INTEGER = 2.0**53  # beyond it a float no longer holds every integer
 
@@ -123,8 +127,15 @@ class CheckedBatch:
         return arrow.Table.from_arrays(arrays, schema=VALIDATED_ARROW_SCHEMA)
 
 
-def check_batch(raw: RawBatch, settings: IngestSettings) -> CheckedBatch:
-    """Parse every row of ``raw`` and flag what each row shows by itself."""
+def check_batch(
+    raw: RawBatch, settings: IngestSettings, run_date: date | None = None
+) -> CheckedBatch:
+    """Parse every row of ``raw`` and flag what each row shows by itself.
+
+    A row dated after ``run_date`` (the day the run started) cannot be a measurement yet: a
+    typed year, a wrong clock. Kept, it would become the data's newest date and make every
+    real household look stale to the forecasts.
+    """
     stripped, codes = {}, {}
     for name in c.RAW_COLUMNS:
         stripped[name], codes[name] = _distinct_stripped(raw.rows.column(name))
@@ -143,6 +154,9 @@ def check_batch(raw: RawBatch, settings: IngestSettings) -> CheckedBatch:
 
     energy, size = numbers[_ENERGY], numbers[_SIZE]
     temperature, peak = numbers[_TEMPERATURE], numbers[_PEAK]
+    after_run_date = (
+        days > (run_date - _EPOCH).days if run_date else np.zeros(len(days), dtype=bool)
+    )
     problems = {
         WRONG_FIELD_COUNT: raw.field_counts != raw.rows.num_columns,
         MISSING_VALUE: ~np.logical_and.reduce(list(present.values())),
@@ -161,6 +175,7 @@ def check_batch(raw: RawBatch, settings: IngestSettings) -> CheckedBatch:
         | (~np.isnan(size) & (size != np.floor(size))),
         UNKNOWN_HAS_AC: present["Has_AC"] & np.isnan(numbers["Has_AC"]),
         DAY_OF_WEEK_MISMATCH: present["Day_of_Week"] & has_date & (named_day != _weekday(days)),
+        DATE_IN_FUTURE: has_date & after_run_date,
     }
     return CheckedBatch(
         raw=raw,

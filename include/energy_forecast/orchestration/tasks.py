@@ -66,12 +66,19 @@ def download(
 
     A scheduled or backfilled run keeps only rows dated before its ``data_interval_end``, so
     a backfill is a walk-forward backtest; a manual run with no logical date uses all rows.
+    Rows dated after the day the download runs are quarantined (``date_in_future``) in any
+    run: with a data interval they would be cut off anyway, without one they are a mistake.
     """
     from energy_forecast.ingest.download import run_download
 
     layout = RunLayout.for_run(run_id)
     cutoff = data_interval_end.date() if data_interval_end else None
-    outputs = run_download(IngestSettings.from_params(params), layout, cutoff=cutoff)
+    outputs = run_download(
+        IngestSettings.from_params(params),
+        layout,
+        cutoff=cutoff,
+        run_date=datetime.now(UTC).date(),
+    )
     tracker = DagRunTracker.for_run(run_id)
     parent = tracker.parent_run_id()
     tracker.log(

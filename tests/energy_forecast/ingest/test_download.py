@@ -191,6 +191,30 @@ def test_rows_on_or_after_the_cutoff_are_counted_but_neither_written_nor_quarant
     assert quarantine(layout)["reason"].tolist() == ["negative_energy"]
 
 
+def test_a_row_dated_after_the_runs_own_date_is_quarantined_as_from_the_future(
+    tmp_path: Path, layout: RunLayout
+) -> None:
+    """A run with no data interval has no cut-off; one mistyped year must not become the
+    data's newest date (every real household would then look stale to the forecasts)."""
+    typo = "H00001,12/31/2099,Thursday,6,2,18,Yes,2"
+    settings = local_settings(tmp_path, [*GOOD, typo], max_quarantine_fraction=0.1)
+
+    run_download(settings, layout, run_date=dt.date(2025, 4, 8), batch_rows=4)
+
+    written = manifest(layout)
+    assert (written["valid_rows"], written["quarantined_rows"]) == (20, 1)
+    assert {k: n for k, n in written["quarantine_reasons"].items() if n} == {"date_in_future": 1}
+    assert written["last_date"] == "2025-04-02"
+    assert quarantine(layout)["Date"].tolist() == ["12/31/2099"]
+    assert accounted_for(written)
+
+
+def test_a_row_dated_on_the_runs_own_date_is_valid(tmp_path: Path, layout: RunLayout) -> None:
+    run_download(local_settings(tmp_path, GOOD), layout, run_date=dt.date(2025, 4, 2))
+
+    assert (manifest(layout)["valid_rows"], manifest(layout)["quarantined_rows"]) == (20, 0)
+
+
 def test_a_cutoff_after_every_row_changes_nothing(tmp_path: Path, layout: RunLayout) -> None:
     run_download(local_settings(tmp_path, GOOD), layout, cutoff=dt.date(2025, 4, 3))
 

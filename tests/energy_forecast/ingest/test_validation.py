@@ -92,6 +92,19 @@ def test_dates_may_be_written_month_first_or_iso(tmp_path: Path) -> None:
     assert checked.typed(checked.clean)[c.DATE].to_pylist() == [dt.date(2025, 4, 3)] * 4
 
 
+def test_a_date_after_the_runs_own_date_is_from_the_future(tmp_path: Path) -> None:
+    path = tmp_path / "input.csv"
+    rows = [*GOOD, "H00009,12/31/2099,Thursday,8.4,4,17.8,No,3.2"]
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    (batch,) = open_raw_csv(path).batches()
+
+    checked = check_batch(batch, IngestSettings(), run_date=dt.date(2025, 4, 2))
+    undated = check_batch(batch, IngestSettings())
+
+    assert reasons(checked) == ["", "", "", v.DATE_IN_FUTURE]
+    assert reasons(undated) == ["", "", "", ""]  # without a run date nothing is in the future
+
+
 def test_the_plausibility_bounds_come_from_the_settings(tmp_path: Path) -> None:
     strict = IngestSettings(max_energy_kwh=10, min_temperature_c=15, max_temperature_c=20)
 
