@@ -89,8 +89,19 @@ def _assert_models_reported(run, split_rows):
     assert metrics["challenger"]["model"] in {"lstm", "xgboost"}
     html = (run_dir / "report" / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') >= 3
-    for section in ("Promotion decision", "Served configuration", "Registry history", "Backtest"):
+    sections = (
+        "Prediction intervals",
+        "Promotion decision",
+        "Served configuration",
+        "Registry history",
+        "Backtest",
+    )
+    for section in sections:
         assert section in html, section
+    for model in MODELS:
+        for level in ("80", "95"):
+            fit = metrics["intervals"][model][level]
+            assert fit["test_rows"] == split_rows["test"] and 0 < fit["test_coverage"] <= 1
     assert "Model comparison" in run.log
     return metrics
 
@@ -185,6 +196,17 @@ def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(
     assert len(forecasts) == validated["household_id"].nunique() == 12_857
     assert forecasts["household_id"].is_unique and set(forecasts["status"]) == {"forecast"}
     assert np.isfinite(forecasts["predicted_kwh"]).all()
+    for level in ("80", "95"):
+        lower, upper = forecasts[f"lower_{level}_kwh"], forecasts[f"upper_{level}_kwh"]
+        assert ((lower <= forecasts["predicted_kwh"]) & (forecasts["predicted_kwh"] < upper)).all()
+    with capsys.disabled():
+        print("\nintervals on the real file's test day (model, level, radius, coverage, width):")
+        for model, fits in metrics["intervals"].items():
+            for level, fit in fits.items():
+                print(
+                    f"  {model} {level}%: radius {fit['radius_kwh']:.3f} kWh, coverage "
+                    f"{fit['test_coverage']:.3f}, mean width {fit['test_mean_width_kwh']:.3f} kWh"
+                )
     days = pd.to_datetime(forecasts["date"]).dt.strftime("%Y-%m-%d").value_counts().to_dict()
     assert days == {"2025-04-08": 12_856, "2025-04-09": 1}
 

@@ -31,6 +31,8 @@ TEST_METRIC = "challenger.test_rmse_kwh"
 SERVED_METRIC = "challenger.served_test_rmse_kwh"
 INCUMBENT_METRIC = "gate.incumbent_test_rmse_kwh"
 PERSISTENCE_METRIC = "gate.persistence_test_rmse_kwh"
+#: The challenger's interval coverage on the test days, per level name ("80", "95").
+COVERAGE_METRIC = "challenger.test_coverage_{level}"
 
 
 def data_tags(facts: RunFacts) -> dict[str, str]:
@@ -44,9 +46,12 @@ def data_tags(facts: RunFacts) -> dict[str, str]:
 
 
 def gate_record(
-    facts: RunFacts, decision: PromotionDecision
+    facts: RunFacts,
+    decision: PromotionDecision,
+    intervals: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[dict[str, str], dict[str, float | None]]:
-    """The tags and metrics the report logs on the DAG run's MLflow run."""
+    """The tags and metrics the report logs on the DAG run's MLflow run; ``intervals`` are
+    the challenger's (level name -> its calibration, with ``test_coverage``)."""
     gate = decision.gate
     tags = {
         **data_tags(facts),
@@ -61,6 +66,10 @@ def gate_record(
         SERVED_METRIC: decision.evidence.served_test_rmse,
         PERSISTENCE_METRIC: gate.challenger.persistence_test_rmse,
         INCUMBENT_METRIC: gate.incumbent.test_rmse if gate.incumbent else None,
+        **{
+            COVERAGE_METRIC.format(level=level): fit.get("test_coverage")
+            for level, fit in (intervals or {}).items()
+        },
     }
     return tags, metrics
 
@@ -87,5 +96,7 @@ def _row(tags: Mapping[str, str], metrics: Mapping[str, float]) -> dict[str, Any
         "val_rmse": metrics.get(VAL_METRIC),
         "test_rmse": metrics.get(TEST_METRIC),
         "served_test_rmse": metrics.get(SERVED_METRIC),
+        "coverage_80": metrics.get(COVERAGE_METRIC.format(level="80")),
+        "coverage_95": metrics.get(COVERAGE_METRIC.format(level="95")),
         "promoted": tags.get(DECISION_TAG) == "promote",
     }

@@ -148,6 +148,8 @@ def report_sections(promotion: PromotionDecision, registry: Registry) -> list[Re
             _kwh(row["val_rmse"]),
             _kwh(row["test_rmse"]),
             _kwh(row.get("served_test_rmse")),
+            _share(row.get("coverage_80")),
+            _share(row.get("coverage_95")),
             "yes" if row["promoted"] else "no",
         ]
         for row in backtest_rows(registry.store)
@@ -186,6 +188,8 @@ def report_sections(promotion: PromotionDecision, registry: Registry) -> list[Re
                 "val RMSE",
                 "test RMSE",
                 "served",
+                "80% covered",
+                "95% covered",
                 "promoted",
             ],
             backtest,
@@ -196,3 +200,7 @@ def report_sections(promotion: PromotionDecision, registry: Registry) -> list[Re
 
 def _kwh(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, int | float) else "n/a"
+
+
+def _share(value: Any) -> str:
+    return f"{value * 100:.1f}%" if isinstance(value, int | float) else "n/a"

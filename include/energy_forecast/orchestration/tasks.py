@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -322,16 +323,25 @@ def report(
         )
         decision_path = decision.save(layout.decision)
         parent = tracker.parent_run_id()
-        gate_tags, gate_metrics = gate_record(facts, decision)
+        gate_tags, gate_metrics = gate_record(facts, decision, run.intervals[comparison.challenger])
         model_metrics = {
             f"{split}_{name}.{model}": value
             for model, splits in run.metrics.items()
             for split, values in splits.items()
             for name, value in values.items()
         }
+        interval_metrics = {
+            f"{measure}_{level}.{model}": fit[key]
+            for model, fits in run.intervals.items()
+            for level, fit in fits.items()
+            for measure, key in (
+                ("interval_radius_kwh", "radius_kwh"),
+                ("test_coverage", "test_coverage"),
+            )
+        }
         tracker.log(
             parent,
-            metrics={**model_metrics, **gate_metrics},
+            metrics={**model_metrics, **interval_metrics, **gate_metrics},
             tags={**gate_tags, f"{TRY_TAG}.report": try_number},
         )
         run_info = {
@@ -412,6 +422,11 @@ def publish(
     facts = run_facts(run_id, params, raw)
     metrics = json.loads(Path(report["metrics"]).read_text())
 
+    radii = {
+        level: fit["radius_kwh"] if fit["radius_kwh"] is not None else math.inf
+        for level, fit in metrics["intervals"][model].items()
+    }
+
     def write_forecasts(model_dir: Path, path: Path) -> Path:
         return forecast_next_day(
             model,
@@ -420,6 +435,7 @@ def publish(
             path,
             settings.stale_after_days,
             _temperature_forecasts(settings),
+            radii,
         )
 
     tracker = DagRunTracker(registry.store, run_id)

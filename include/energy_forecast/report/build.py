@@ -38,6 +38,7 @@ from energy_forecast.report.render import (
 )
 from energy_forecast.report.table import format_metrics_table
 from energy_forecast.runtime.atomic import write_text
+from energy_forecast.serving.intervals import LEVELS, calibrate, level_name
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class RunComparison:
     naive_paths: dict[str, Path]
     model_outputs: dict[str, dict[str, str]]
     history: pd.DataFrame
+    #: model -> level name -> split-conformal radius, test coverage and width
+    #: (:func:`energy_forecast.serving.intervals.calibrate`).
+    intervals: dict[str, dict[str, dict]]
 
 
 def compare_run(
@@ -105,6 +109,7 @@ def compare_run(
         naive_paths=naive_paths,
         model_outputs=dict(model_outputs),
         history=history,
+        intervals={name: calibrate(frame) for name, frame in predictions.items()},
     )
 
 
@@ -134,7 +139,7 @@ def write_report(
         run_info=run_info,
         figures=figures,
         notes=notes,
-        sections=sections,
+        sections=[interval_section(run.intervals), *sections],
     )
     metrics_path = write_json(
         _json_safe(
@@ -149,6 +154,7 @@ def write_report(
                     "training_mean_kwh": naive.training_mean_kwh,
                 },
                 "model_details": model_details,
+                "intervals": run.intervals,
                 "figures": {caption: path.name for caption, path in figures.items()},
                 "notes": notes,
                 "run_info": run_info,
@@ -176,6 +182,34 @@ def write_report(
         "test_rmse_margin_percent": _short(test_pct),
         **{f"{name}_predictions": str(path) for name, path in run.naive_paths.items()},
     }
+
+
+def interval_section(intervals: Mapping[str, Mapping[str, Mapping]]) -> ReportSection:
+    """Each model's split-conformal intervals: the radius from the validation days, and how
+    often the test days' actuals fell inside, against the level promised."""
+    rows = [
+        [
+            model,
+            f"{round(fit['level'] * 100)}%",
+            f"{fit['radius_kwh']:.3f}",
+            f"{fit['test_coverage'] * 100:.1f}%",
+            f"{fit['test_mean_width_kwh']:.3f}",
+        ]
+        for model, fits in intervals.items()
+        for fit in (fits[level_name(level)] for level in LEVELS)
+    ]
+    return ReportSection(
+        "Prediction intervals (split conformal)",
+        [
+            "Each interval is the prediction plus or minus the radius: the quantile of the "
+            "absolute errors on the validation days that promises the level (lower bounds "
+            "clipped at 0 kWh). The test days check the promise; forecasts carry the "
+            "champion's intervals."
+        ],
+        ["model", "level", "radius kWh", "test coverage", "mean width kWh"],
+        rows,
+        label_columns=2,
+    )
 
 
 def run_report(

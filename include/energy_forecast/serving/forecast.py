@@ -10,11 +10,14 @@ The forecast day's temperature comes from a table of temperature forecasts
 household's mean temperature over its history: a documented proxy whose cost the report
 measures (test RMSE served vs with actual temperatures). Only the target day's slot of the
 features holds it, so the table's value replaces the proxy there, as the served score does.
+
+Each forecast carries 80% and 95% intervals: the champion's split-conformal radii
+(:mod:`energy_forecast.serving.intervals`), calibrated on its run's validation days.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,7 @@ import pyarrow.parquet as pq
 from energy_forecast import columns as C
 from energy_forecast.features.manifest import FeaturesManifest
 from energy_forecast.runtime.atomic import atomic_file
+from energy_forecast.serving.intervals import LEVELS, interval_columns, level_name, with_intervals
 from energy_forecast.serving.served import (
     model_inputs,
     predictor,
@@ -38,6 +42,7 @@ FORECAST_COLUMNS: tuple[str, ...] = (
     C.HOUSEHOLD,
     C.DATE,
     "predicted_kwh",
+    *interval_columns(),
     "model",
     "status",
     C.LAST_OBSERVED_DATE,
@@ -59,11 +64,14 @@ def forecast_next_day(
     output_path: Path,
     stale_after_days: int,
     temperatures: pd.DataFrame | None = None,
+    radii: Mapping[str, float] | None = None,
 ) -> Path:
     """Write one row per household: its forecast, or ``status=stale`` and no forecast.
     ``temperatures`` is a table from
     :func:`energy_forecast.serving.temperatures.read_temperature_forecasts`. The model is
-    loaded once and the rows are decoded a batch at a time."""
+    loaded once and the rows are decoded a batch at a time. ``radii`` (level name ->
+    radius in kWh, for every level of :data:`LEVELS`) give the intervals; without them the
+    bounds are empty (NaN)."""
     folder = manifest.next_day_path
     if folder is None or not folder.is_dir():
         raise FileNotFoundError(
@@ -83,6 +91,7 @@ def forecast_next_day(
             rows = pa.Table.from_batches([batch])
             pieces.append(_forecast_batch(rows, predict, manifest, lookup, stale_before))
     forecasts = pd.concat(pieces, ignore_index=True)
+    forecasts = with_intervals(forecasts, radii or {level_name(x): np.nan for x in LEVELS})
     forecasts["model"] = kind
     with atomic_file(output_path) as tmp:
         forecasts.sort_values(C.HOUSEHOLD).loc[:, list(FORECAST_COLUMNS)].to_parquet(

@@ -37,9 +37,24 @@ def test_a_row_is_the_gates_numbers_as_logged_on_the_run(tracking_store: Trackin
             "val_rmse": 0.5,
             "test_rmse": 0.4,
             "served_test_rmse": 0.45,
+            "coverage_80": None,
+            "coverage_95": None,
             "promoted": True,
         }
     ]
+
+
+def test_a_row_gives_the_challengers_interval_coverage_on_the_test_days(
+    tracking_store: TrackingStore,
+) -> None:
+    tracker = DagRunTracker(tracking_store, "run-1")
+    intervals = {"80": {"test_coverage": 0.81}, "95": {"test_coverage": 0.96}}
+    tags, metrics = gate_record(facts("run-1", "2025-04-08"), decision(0.4), intervals)
+    tracker.log(tracker.parent_run_id(), tags=tags, metrics=metrics)
+
+    (row,) = backtest_rows(tracking_store)
+
+    assert (row["coverage_80"], row["coverage_95"]) == (0.81, 0.96)
 
 
 def test_rows_are_ordered_by_the_datas_last_date_and_runs_without_a_gate_are_left_out(

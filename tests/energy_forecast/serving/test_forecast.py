@@ -73,6 +73,19 @@ def test_each_household_gets_one_finite_forecast_for_the_day_after_its_last_row(
 
 
 @pytest.mark.spark
+def test_forecasts_carry_the_champions_intervals(run: dict[str, Any], tmp_path: Path) -> None:
+    forecasts = _forecast(
+        run, "xgboost", tmp_path / "forecasts.parquet", radii={"80": 1.0, "95": 2.5}
+    )
+
+    predicted = forecasts["predicted_kwh"]
+    assert np.allclose(forecasts["upper_80_kwh"], predicted + 1.0)
+    assert np.allclose(forecasts["upper_95_kwh"], predicted + 2.5)
+    assert np.allclose(forecasts["lower_95_kwh"], np.maximum(predicted - 2.5, 0))
+    assert (forecasts["lower_95_kwh"] <= forecasts["lower_80_kwh"]).all()
+
+
+@pytest.mark.spark
 def test_without_a_forecast_table_the_households_mean_temperature_stands_in(
     run: dict[str, Any], tmp_path: Path
 ) -> None:
