@@ -23,6 +23,10 @@ Consumption* data set. Each task hands the next one **paths**, never data:
    model `energy_forecast` (model, `PipelineModel`, report, next-day forecasts, metadata)
    gets the alias `champion` and the `energy_forecast_champion` Asset is updated with that
    version; otherwise the task is skipped.
+8. **forecast**: every run with a champion, new or kept, forecasts the day after each
+   household's last row from this run's data with the champion's own `PipelineModel` and
+   model, with 80% and 95% intervals, as one table per forecast day under
+   `artifacts/energy_forecast/forecasts/`, and updates the `energy_forecast_forecasts` Asset.
 
 Each DAG run is one MLflow run (experiment `energy_forecast`) with its Params, every model's
 metrics and the gate's decision; each training try is a child run with its epochs.
@@ -44,7 +48,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-from energy_forecast.orchestration.assets import CHAMPION
+from energy_forecast.orchestration.assets import CHAMPION, FORECASTS
 from energy_forecast.orchestration.params import all_params
 from energy_forecast.orchestration.spark_submit import (
     CheckedSparkSubmitOperator,
@@ -143,13 +147,31 @@ def energy_forecast():
         context["outlet_events"][CHAMPION].extra = published
         return published
 
+    # Runs whether publish promoted or was skipped (the champion was kept); not when
+    # skip_if_unchanged stopped the run, whose short circuit skips everything after it.
+    @task(
+        outlets=[FORECASTS],
+        execution_timeout=TASK_TIMEOUTS["forecast"],
+        trigger_rule="none_failed",
+    )
+    def forecast(raw) -> dict:
+        from energy_forecast.orchestration import tasks
+
+        context = get_current_context()
+        forecasts = tasks.forecast(
+            context["run_id"], context["params"], raw, spark_connection(),
+            context["ti"].try_number,
+        )  # fmt: skip
+        context["outlet_events"][FORECASTS].extra = forecasts
+        return forecasts
+
     raw = download()
     features = check_features(raw)
     raw >> skip_if_unchanged(raw) >> preprocess >> features
     lstm = train(features)
     xgb = xgboost(features)
     comparison = report(raw, features, lstm, xgb)
-    publish(raw, features, lstm, xgb, comparison)
+    publish(raw, features, lstm, xgb, comparison) >> forecast(raw)
 
 
 energy_forecast()

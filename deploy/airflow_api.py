@@ -111,9 +111,15 @@ class AirflowApi:
                 raise TimeoutError(f"{task_id} of {run_id} not in {states} in {timeout_s} s")
             time.sleep(1)
 
-    def asset_events(self) -> list[dict[str, Any]]:
-        """Every Asset event the deployment has recorded, oldest first."""
-        return self.get("/api/v2/assets/events", params={"order_by": "timestamp"})["asset_events"]
+    def asset_events(self, source_task_id: str | None = None) -> list[dict[str, Any]]:
+        """The Asset events the deployment has recorded, oldest first; only those a task
+        with ``source_task_id`` emitted, when given (``publish``: the champion's)."""
+        events = self.get("/api/v2/assets/events", params={"order_by": "timestamp"})
+        return [
+            event
+            for event in events["asset_events"]
+            if source_task_id is None or event.get("source_task_id") == source_task_id
+        ]
 
     def task_log(self, run_id: str, task_id: str, try_number: int) -> list[dict[str, Any]]:
         """The structured log lines of one try: each with ``event`` and ``level``."""

@@ -23,10 +23,13 @@ DAG_ID = "energy_forecast"
 #: MLflow's local store and every tracked file, published versions included
 #: (see ``tracking.store``), kept beside the run folders.
 MLFLOW_FOLDER = "mlflow"
+#: Every run's next-day forecasts from the champion, one table per forecast day
+#: (see ``serving.daily``).
+FORECASTS_FOLDER = "forecasts"
 #: Folders under ``<artifacts>/<DAG_ID>`` that are not runs. A run may never be named like
 #: one (it would write into the published versions), and nothing that looks for runs may
 #: take one for a run (the report writes to MLflow after its run's folder, so it is newer).
-RESERVED_FOLDERS: frozenset[str] = frozenset({MLFLOW_FOLDER})
+RESERVED_FOLDERS: frozenset[str] = frozenset({MLFLOW_FOLDER, FORECASTS_FOLDER})
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: Environment variable naming the root of all run folders (a shared volume when deployed).

@@ -266,4 +266,5 @@ TASK_TIMEOUTS: dict[str, timedelta] = {
     "xgboost": timedelta(minutes=60),
     "report": timedelta(minutes=30),
     "publish": timedelta(minutes=30),
+    "forecast": timedelta(minutes=30),
 }

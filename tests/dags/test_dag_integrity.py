@@ -53,14 +53,15 @@ def test_energy_forecast_wires_the_stages_in_order(dag_bag):
     downstream = {task.task_id: task.downstream_task_ids for task in dag.tasks}
 
     assert downstream == {
-        "download": {"skip_if_unchanged", "check_features", "report", "publish"},
+        "download": {"skip_if_unchanged", "check_features", "report", "publish", "forecast"},
         "skip_if_unchanged": {"preprocess"},
         "preprocess": {"check_features"},
         "check_features": {"train", "xgboost", "report", "publish"},
         "train": {"report", "publish"},
         "xgboost": {"report", "publish"},
         "report": {"publish"},
-        "publish": set(),
+        "publish": {"forecast"},
+        "forecast": set(),
     }
 
 
@@ -68,6 +69,13 @@ def test_publish_announces_the_champion_asset(dag_bag):
     publish = dag_bag.dags["energy_forecast"].get_task("publish")
 
     assert [asset.name for asset in publish.outlets] == ["energy_forecast_champion"]
+
+
+def test_forecast_runs_whether_the_champion_was_replaced_or_kept(dag_bag):
+    forecast = dag_bag.dags["energy_forecast"].get_task("forecast")
+
+    assert forecast.trigger_rule == "none_failed"  # publish is skipped when the champion stays
+    assert [asset.name for asset in forecast.outlets] == ["energy_forecast_forecasts"]
 
 
 def test_every_param_has_a_title_a_description_and_a_type(dag_bag):

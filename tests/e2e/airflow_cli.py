@@ -115,9 +115,13 @@ class LocalAirflow:
         rows = json.loads(result.stdout[result.stdout.index("[") :])
         return {row["task_id"]: row["state"] for row in rows}
 
-    def asset_events(self) -> int:
-        """Events recorded for the champion Asset in this home's metadata database."""
-        return int(self._query("SELECT COUNT(*) FROM asset_event")[0][0])
+    def asset_events(self, source_task_id: str = "publish") -> int:
+        """Asset events a task emitted (``publish``: the champion's; ``forecast``: the daily
+        forecasts') in this home's metadata database."""
+        rows = self._query(
+            "SELECT COUNT(*) FROM asset_event WHERE source_task_id = :task", task=source_task_id
+        )
+        return int(rows[0][0])
 
     def try_numbers(self, run_id: str) -> dict[str, int]:
         """How many tries each task of ``run_id`` has had."""

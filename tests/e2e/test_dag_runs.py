@@ -167,7 +167,8 @@ def test_a_synthetic_backfill_is_a_walk_forward_backtest_that_never_promotes(pos
     assert [row["cutoff"] for row in backtest] == dates
     assert not any(row["promoted"] for row in backtest)  # synthetic data never promotes
     assert _registry(postgres_airflow).current() is None
-    assert postgres_airflow.asset_events() == 0
+    assert postgres_airflow.asset_events() == postgres_airflow.asset_events("forecast") == 0
+    assert states["forecast"] == "skipped"  # no champion to forecast with
     assert "Backtest" in (runs[-1].run_dir / "report" / "report.html").read_text()
 
 
@@ -216,6 +217,16 @@ def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(
     assert "keeping the champion" in weak.log
     assert registry.current().name == "1"
     assert sqlite_airflow.asset_events() == 1
+    # The kept champion still forecasts this run's data, with its own pipeline: the same
+    # forecasts it published from the same data.
+    assert sqlite_airflow.task_states(weak.run_id)["forecast"] == "success"
+    assert sqlite_airflow.asset_events("forecast") == 2
+    forecasts_folder = sqlite_airflow.artifacts / "energy_forecast" / "forecasts"
+    daily = pd.read_parquet(forecasts_folder / "date=2025-04-08" / "forecasts.parquet")
+    published = forecasts[pd.to_datetime(forecasts["date"]) == pd.Timestamp("2025-04-08")]
+    assert daily["household_id"].tolist() == published["household_id"].tolist()
+    assert np.allclose(daily["predicted_kwh"], published["predicted_kwh"], atol=1e-3)
+    assert np.allclose(daily["upper_95_kwh"], published["upper_95_kwh"], atol=1e-3)
 
     forced = {**local, **FAST_TRAINING}
     force = sqlite_airflow.dags_test({**forced, "promote": "force", "promote_reason": "e2e"})
@@ -229,7 +240,8 @@ def test_on_the_real_file_the_gate_promotes_keeps_forces_and_skips(
     assert again.state == "success", again.log[-5000:]
     assert "skipping training and publishing" in again.log
     states = sqlite_airflow.task_states(again.run_id)
-    assert states["train"] == states["publish"] == "skipped"
+    assert states["train"] == states["publish"] == states["forecast"] == "skipped"
+    assert sqlite_airflow.asset_events("forecast") == 3  # first, weak and forced runs
 
     reader.done.set()
     reader.join()

@@ -10,3 +10,9 @@ from airflow.sdk import Asset
 
 #: Updated when a run publishes a new champion model, its forecasts and report.
 CHAMPION = Asset(name="energy_forecast_champion", uri="energy-forecast://energy_forecast/champion")
+
+#: Updated by every run that writes next-day forecasts with the champion, new or kept: each
+#: event names the forecast days and their tables.
+FORECASTS = Asset(
+    name="energy_forecast_forecasts", uri="energy-forecast://energy_forecast/forecasts"
+)

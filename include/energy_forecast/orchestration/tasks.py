@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -390,6 +389,7 @@ def publish(
     from energy_forecast.champion.publish import publish_champion
     from energy_forecast.features.manifest import FeaturesManifest
     from energy_forecast.serving.forecast import forecast_next_day
+    from energy_forecast.serving.intervals import radii_of
 
     decision = PromotionDecision.load(Path(report["decision"]))
     if not decision.promote:
@@ -422,10 +422,7 @@ def publish(
     facts = run_facts(run_id, params, raw)
     metrics = json.loads(Path(report["metrics"]).read_text())
 
-    radii = {
-        level: fit["radius_kwh"] if fit["radius_kwh"] is not None else math.inf
-        for level, fit in metrics["intervals"][model].items()
-    }
+    radii = radii_of(metrics["intervals"][model])
 
     def write_forecasts(model_dir: Path, path: Path) -> Path:
         return forecast_next_day(
@@ -457,6 +454,7 @@ def publish(
                 "params": facts.params,
                 "fingerprint": facts.fingerprint(),
                 "metrics": metrics["models"][model],
+                "intervals": metrics["intervals"][model],
                 "served_test_rmse": decision.evidence.served_test_rmse,
                 "gate": dataclasses.asdict(decision.gate),
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -469,6 +467,80 @@ def publish(
     tracker.finish(parent)
     log.info("promoted %s as version %s: %s", model, version.name, decision.reason)
     return published_version(version)
+
+
+@freezes_survivors
+@fails_fast
+def forecast(
+    run_id: str,
+    params: Mapping[str, Any],
+    raw: Mapping[str, str],
+    spark_connection: SparkConnection,
+    try_number: int = 1,
+) -> dict[str, Any]:
+    """Tomorrow's forecasts from this run's data with the current champion, new or kept,
+    written as one table per forecast day; skipped (no Asset event) before any champion.
+
+    A champion this run published already forecast this run's data; its rows are reused.
+    """
+    import pandas as pd
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from energy_forecast.champion.publish import FORECASTS_FILE
+    from energy_forecast.serving.daily import champion_forecasts, write_daily_tables
+    from energy_forecast.serving.intervals import radii_of
+    from energy_forecast.serving.scoring import SavedModel
+    from energy_forecast.spark.session import get_session
+
+    registry = Registry()
+    champion = registry.current()
+    if champion is None:
+        raise AirflowSkipException("no champion has been published yet: nothing to forecast with")
+    champion = registry.verified(champion)
+    settings = PublishSettings.from_params(params)
+    with relay_output(_CHILD_OUTPUT):
+        if champion.metadata.get("run_id") == run_id:
+            forecasts = pd.read_parquet(champion.path / FORECASTS_FILE)
+        else:
+            resources = SparkSettings.from_params(params).resources(spark_connection.extras)
+            spark = get_session(
+                "energy-forecast-forecast",
+                master=spark_connection.master,
+                conf=resources.conf(),
+                web_ui=spark_connection.master_web_ui,
+            )
+            saved = SavedModel(
+                champion.model, champion.path / "model", champion.path / "pipeline_model"
+            )
+            forecasts = champion_forecasts(
+                saved,
+                radii_of(champion.metadata.get("intervals", {})),
+                spark.read.parquet(raw["validated"]),
+                settings.stale_after_days,
+            )
+    tables = write_daily_tables(forecasts)
+    forecast_rows = int((forecasts["status"] == "forecast").sum())
+    tracker = DagRunTracker(registry.store, run_id)
+    parent = tracker.parent_run_id()
+    tracker.log(
+        parent,
+        metrics={"forecast.households": forecast_rows},
+        tags={"forecast.champion_version": champion.name, f"{TRY_TAG}.forecast": try_number},
+    )
+    tracker.finish(parent)
+    log.info(
+        "forecast: %d households with champion version %s, days %s",
+        forecast_rows,
+        champion.name,
+        sorted(tables),
+    )
+    return {
+        "champion_version": champion.name,
+        "model_uri": champion.uri,
+        "forecast_dates": sorted(tables),
+        "tables": tables,
+        "households_forecast": forecast_rows,
+    }
 
 
 def published_version(version: Version) -> dict[str, str]:

@@ -79,3 +79,12 @@ def interval_columns(levels: tuple[float, ...] = LEVELS) -> tuple[str, ...]:
     return tuple(
         f"{side}_{level_name(level)}_kwh" for level in levels for side in ("lower", "upper")
     )
+
+
+def radii_of(calibration: Mapping[str, Mapping[str, object]]) -> dict[str, float]:
+    """Level name -> radius from :func:`calibrate`'s result as stored in JSON (an infinite
+    radius is stored as null)."""
+    return {
+        level: math.inf if fit.get("radius_kwh") is None else float(fit["radius_kwh"])
+        for level, fit in calibration.items()
+    }
