@@ -77,7 +77,9 @@ def test_a_later_root_may_hold_the_path(tmp_path: Path) -> None:
     assert resolve_inside(second / "x.csv", [first, second]) == second / "x.csv"
 
 
-@pytest.mark.parametrize("run_id", ["mlflow", ".mlflow.", "MLflow", "MLFLOW"])
+@pytest.mark.parametrize(
+    "run_id", ["mlflow", ".mlflow.", "MLflow", "MLFLOW", "forecasts", "Forecasts"]
+)
 def test_a_run_id_naming_a_reserved_folder_gets_a_folder_of_its_own(
     tmp_path: Path, run_id: str
 ) -> None:
