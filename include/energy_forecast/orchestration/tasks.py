@@ -15,7 +15,6 @@ import dataclasses
 import json
 import logging
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,8 +71,6 @@ def download(
     """
     from energy_forecast.ingest.download import run_download
 
-    tracker = DagRunTracker.for_run(run_id)
-    tracker.store.warm_up()
     layout = RunLayout.for_run(run_id)
     cutoff = data_interval_end.date() if data_interval_end else None
     outputs = run_download(
@@ -82,6 +79,7 @@ def download(
         cutoff=cutoff,
         run_date=datetime.now(UTC).date(),
     )
+    tracker = DagRunTracker.for_run(run_id)
     parent = tracker.parent_run_id()
     tracker.log(
         parent,
@@ -170,7 +168,7 @@ def train_lstm(
     from energy_forecast.training.train import run_training
 
     tracker = DagRunTracker.for_run(run_id)
-    child = _child_run_in_background(tracker, "lstm", try_number)
+    child = tracker.child_run_id("lstm", try_number)
     with relay_output(_CHILD_OUTPUT), _failed_on_error(tracker, child):
         outputs = run_training(
             TrainSettings.from_params(params),
@@ -202,7 +200,7 @@ def train_xgboost(
     from energy_forecast.xgb.train import BOOSTER_FILE, run_xgboost
 
     tracker = DagRunTracker.for_run(run_id)
-    child = _child_run_in_background(tracker, "xgboost", try_number)
+    child = tracker.child_run_id("xgboost", try_number)
     with relay_output(_CHILD_OUTPUT), _failed_on_error(tracker, child):
         outputs = run_xgboost(
             XGBoostSettings.from_params(params),
@@ -220,18 +218,9 @@ def train_xgboost(
     return outputs
 
 
-def _child_run_in_background(tracker: DagRunTracker, model: str, try_number: int) -> Future[str]:
-    """This try's child run, made while training starts (MLflow's import and store take a
-    few seconds a task process; the training need not wait for them)."""
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow-child-run")
-    future = executor.submit(tracker.child_run_id, model, try_number)
-    executor.shutdown(wait=False)
-    return future
-
-
 def _log_training(
     tracker: DagRunTracker,
-    child: Future[str],
+    child: str,
     model: str,
     metrics: str,
     model_files: list[Path],
@@ -245,18 +234,17 @@ def _log_training(
 
     shape = FeaturesManifest.load(Path(features["manifest"])).shape
     log_trained_model(
-        tracker, child.result(), model, Path(metrics), model_files, shape, history, step_key,
-        try_number,
-    )  # fmt: skip
+        tracker, child, model, Path(metrics), model_files, shape, history, step_key, try_number
+    )
 
 
 @contextmanager
-def _failed_on_error(tracker: DagRunTracker, mlflow_run: Future[str]) -> Iterator[None]:
+def _failed_on_error(tracker: DagRunTracker, mlflow_run_id: str) -> Iterator[None]:
     """Mark the MLflow run failed when the block raises (the task fails or retries)."""
     try:
         yield
     except BaseException:
-        tracker.finish(mlflow_run.result(), failed=True)
+        tracker.finish(mlflow_run_id, failed=True)
         raise
 
 
@@ -289,12 +277,12 @@ def report(
         "lstm": {key: lstm[key] for key in ("predictions", "metrics", "history")},
         "xgboost": {key: xgboost[key] for key in ("predictions", "metrics")},
     }
-    registry = Registry()
-    registry.store.warm_up()
     settings = PublishSettings.from_params(params)
     resources = SparkSettings.from_params(params).resources(spark_connection.extras)
     facts = run_facts(run_id, params, raw)
+    registry = Registry()
     tracker = DagRunTracker(registry.store, run_id)
+    parent = tracker.parent_run_id()
 
     with relay_output(_CHILD_OUTPUT):
         run = compare_run(Path(raw["validated"]), model_outputs, layout.report_dir)
@@ -321,7 +309,6 @@ def report(
             _temperature_forecasts(settings),
         )
         decision_path = decision.save(layout.decision)
-        parent = tracker.parent_run_id()
         gate_tags, gate_metrics = gate_record(facts, decision, run.intervals[comparison.challenger])
         model_metrics = {
             f"{split}_{name}.{model}": value

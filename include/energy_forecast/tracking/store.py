@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -99,15 +98,6 @@ class TrackingStore:
         """A client of this store; the local database is created on first use, by one
         process at a time (two creating its tables at once would collide)."""
         return _client(self.tracking_uri, self.folder if self.is_local else None)
-
-    def warm_up(self) -> Future[MlflowClient]:
-        """Start the client on a thread of its own and return its future. Importing MLflow
-        and opening the store take one to three seconds a task process; started first, they
-        overlap the task's own work instead of preceding its first tracking call."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow-client")
-        future = executor.submit(self.client)
-        executor.shutdown(wait=False)
-        return future
 
     def experiment_id(self) -> str:
         """The ``energy_forecast`` experiment's id, created with the shared artifact folder
