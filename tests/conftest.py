@@ -102,3 +102,19 @@ def seed_tracking_store(root: Path, empty_database: Path) -> object:
 def tracking_store(tmp_path: Path, empty_mlflow_database: Path) -> object:
     """A test's own local MLflow store under ``tmp_path`` (the embedded default)."""
     return seed_tracking_store(tmp_path, empty_mlflow_database)
+
+
+@pytest.fixture
+def scratch_database() -> Iterator[str]:
+    """A Postgres database of the test's own on the machine's server, dropped afterwards;
+    its libpq URL."""
+    import uuid
+
+    from deploy.topology import drop_database, recreate_database
+
+    name = f"ef_scratch_{uuid.uuid4().hex[:10]}"
+    recreate_database(name)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        drop_database(name)

@@ -71,20 +71,15 @@ class LocalAirflow:
             self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url
 
     def cli(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(AIRFLOW_LOCAL), *args],
-            env=self.env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return self._run([str(AIRFLOW_LOCAL), *args], timeout)
 
     def python(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """The project's interpreter with this home's environment (its artifacts root)."""
+        return self._run([sys.executable, *args], timeout)
+
+    def _run(self, argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, *args],
+            argv,
             env=self.env,
             cwd=PROJECT_ROOT,
             capture_output=True,

@@ -47,6 +47,8 @@ from energy_forecast.tracking.runs import TRY_TAG, DagRunTracker, flat_params
 if TYPE_CHECKING:
     import pandas as pd
 
+    from energy_forecast.settings import SparkResources
+
 log = logging.getLogger(__name__)
 
 #: Lines that Spark, the training ranks and XGBoost write to the task's stdout/stderr.
@@ -269,7 +271,6 @@ def report(
     """
     from energy_forecast.features.manifest import FeaturesManifest
     from energy_forecast.report.build import compare_run, write_report
-    from energy_forecast.spark.session import get_session
 
     layout = RunLayout.for_run(run_id)
     manifest = FeaturesManifest.load(Path(features["manifest"]))
@@ -300,12 +301,7 @@ def report(
             Path(raw["validated"]),
             registry,
             settings,
-            lambda: get_session(
-                "energy-forecast-report",
-                master=spark_connection.master,
-                conf=resources.conf(),
-                web_ui=spark_connection.master_web_ui,
-            ),
+            lambda: _spark_session("energy-forecast-report", resources, spark_connection),
             _temperature_forecasts(settings),
         )
         decision_path = decision.save(layout.decision)
@@ -477,7 +473,6 @@ def forecast(
     from energy_forecast.serving.daily import champion_forecasts, write_daily_tables
     from energy_forecast.serving.intervals import radii_of
     from energy_forecast.serving.scoring import SavedModel
-    from energy_forecast.spark.session import get_session
 
     registry = Registry()
     champion = registry.current()
@@ -490,12 +485,7 @@ def forecast(
             forecasts = pd.read_parquet(champion.path / FORECASTS_FILE)
         else:
             resources = SparkSettings.from_params(params).resources(spark_connection.extras)
-            spark = get_session(
-                "energy-forecast-forecast",
-                master=spark_connection.master,
-                conf=resources.conf(),
-                web_ui=spark_connection.master_web_ui,
-            )
+            spark = _spark_session("energy-forecast-forecast", resources, spark_connection)
             saved = SavedModel(
                 champion.model, champion.path / "model", champion.path / "pipeline_model"
             )
@@ -543,6 +533,15 @@ def published_version(version: Version) -> dict[str, str]:
         "forecasts": str(version.path / FORECASTS_FILE),
         "report_html": str(version.path / "report" / "report.html"),
     }
+
+
+def _spark_session(name: str, resources: SparkResources, connection: SparkConnection) -> Any:
+    """A driver named ``name`` on the run's Spark connection, with the run's resources."""
+    from energy_forecast.spark.session import get_session
+
+    return get_session(
+        name, master=connection.master, conf=resources.conf(), web_ui=connection.master_web_ui
+    )
 
 
 def _temperature_path(settings: PublishSettings) -> Path | None:

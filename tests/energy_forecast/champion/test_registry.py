@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,6 @@ from energy_forecast.tracking.store import TrackingStore
 from tests.energy_forecast.champion import racing_publishers
 
 _SPAWN = multiprocessing.get_context("spawn")
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _build(tag: str, fail: bool = False, data_last_date: str = "2025-04-08", **metadata):
@@ -171,22 +168,11 @@ def _digest(fingerprint: str) -> str:
 
 
 @pytest.fixture(params=["file lock", "postgres advisory lock"])
-def lock_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+def lock_url(request: pytest.FixtureRequest) -> str | None:
     """The local store's flock, or a Postgres advisory lock in a database of its own."""
     if request.param == "file lock":
-        yield None
-        return
-    import psycopg2
-
-    database = f"ef_lock_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(POSTGRES_ADMIN)
-    admin.autocommit = True
-    try:
-        admin.cursor().execute(f'CREATE DATABASE "{database}"')
-        yield f"postgresql://postgres@127.0.0.1:5432/{database}"
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        admin.close()
+        return None
+    return request.getfixturevalue("scratch_database")
 
 
 def test_two_publishers_racing_leave_the_newest_data_or_one_refusal(
