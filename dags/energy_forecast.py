@@ -19,11 +19,19 @@ Consumption* data set. Each task hands the next one **paths**, never data:
    held-out days, in kWh; the challenger is the lowest validation RMSE. The gate scores it as
    served and re-scores the current champion on the same test rows, and writes its decision
    to `decision.json`; the report shows it.
-7. **publish**: when the decision is to promote, a new version of the MLflow registered
+   Before the gate it measures every earlier published forecast whose day now has actuals
+   (realized error and interval coverage per day and champion version), judges whether the
+   champion is degraded (realized RMSE worse than its promise by more than
+   `degradation_tolerance`; then a challenger that beats persistence replaces it without the
+   margin) and compares the newest day's inputs with the training days (PSI).
+   **alert_degraded** emits the `energy_forecast_degraded` Asset when the champion is.
+7. **route_promotion / approve**: with `approval=required`, a promotion waits for a person
+   to Approve or Reject it in the Airflow UI (Required actions); Reject keeps the champion.
+8. **publish**: when the decision is to promote, a new version of the MLflow registered
    model `energy_forecast` (model, `PipelineModel`, report, next-day forecasts, metadata)
    gets the alias `champion` and the `energy_forecast_champion` Asset is updated with that
    version; otherwise the task is skipped.
-8. **forecast**: every run with a champion, new or kept, forecasts the day after each
+9. **forecast**: every run with a champion, new or kept, forecasts the day after each
    household's last row from this run's data with the champion's own `PipelineModel` and
    model, with 80% and 95% intervals, as one table per forecast day under
    `artifacts/energy_forecast/forecasts/`, and updates the `energy_forecast_forecasts` Asset.
@@ -48,7 +56,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-from energy_forecast.orchestration.assets import CHAMPION, FORECASTS
+from energy_forecast.orchestration.approval import PromotionApprovalOperator
+from energy_forecast.orchestration.assets import CHAMPION, DEGRADED, FORECASTS
 from energy_forecast.orchestration.params import all_params
 from energy_forecast.orchestration.spark_submit import (
     CheckedSparkSubmitOperator,
@@ -135,7 +144,27 @@ def energy_forecast():
             spark_connection(), context["ti"].try_number,
         )  # fmt: skip
 
-    @task(outlets=[CHAMPION], execution_timeout=TASK_TIMEOUTS["publish"])
+    # A degraded champion (monitoring, in the report) is announced for other systems.
+    @task(outlets=[DEGRADED], execution_timeout=TASK_TIMEOUTS["alert_degraded"])
+    def alert_degraded(comparison) -> dict:
+        from energy_forecast.orchestration import tasks
+
+        verdict = tasks.alert_degraded(comparison)
+        get_current_context()["outlet_events"][DEGRADED].extra = verdict
+        return verdict
+
+    @task.branch(execution_timeout=TASK_TIMEOUTS["check_features"])
+    def route_promotion(comparison) -> list[str]:
+        from energy_forecast.orchestration import tasks
+
+        return tasks.route_promotion(get_current_context()["params"], comparison)
+
+    # Runs after approve, or with approve skipped by route_promotion; a Reject skips it.
+    @task(
+        outlets=[CHAMPION],
+        execution_timeout=TASK_TIMEOUTS["publish"],
+        trigger_rule="none_failed_min_one_success",
+    )
     def publish(raw, features, lstm, xgboost, comparison) -> dict[str, str]:
         from energy_forecast.orchestration import tasks
 
@@ -171,7 +200,11 @@ def energy_forecast():
     lstm = train(features)
     xgb = xgboost(features)
     comparison = report(raw, features, lstm, xgb)
-    publish(raw, features, lstm, xgb, comparison) >> forecast(raw)
+    alert_degraded(comparison)
+    approve = PromotionApprovalOperator(task_id="approve", report=comparison)
+    published = publish(raw, features, lstm, xgb, comparison)
+    route_promotion(comparison) >> [approve, published]
+    approve >> published >> forecast(raw)
 
 
 energy_forecast()

@@ -111,6 +111,19 @@ class AirflowApi:
                 raise TimeoutError(f"{task_id} of {run_id} not in {states} in {timeout_s} s")
             time.sleep(1)
 
+    def respond(
+        self, run_id: str, task_id: str, chosen: list[str], params_input: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Answer a task waiting for a person (human-in-the-loop), as the UI's Required
+        actions page does."""
+        response = self.request(
+            "PATCH",
+            f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails",
+            json={"chosen_options": chosen, "params_input": params_input},
+        )
+        response.raise_for_status()
+        return response.json()
+
     def asset_events(self, source_task_id: str | None = None) -> list[dict[str, Any]]:
         """The Asset events the deployment has recorded, oldest first; only those a task
         with ``source_task_id`` emitted, when given (``publish``: the champion's)."""

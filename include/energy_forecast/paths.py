@@ -165,3 +165,8 @@ class RunLayout:
     def decision(self) -> Path:
         """The promotion decision, written by the report task and read by publish."""
         return self.run_dir / "decision.json"
+
+    @property
+    def approval(self) -> Path:
+        """A person's answer to the promotion, when the run asked for one."""
+        return self.run_dir / "approval.json"

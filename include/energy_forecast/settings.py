@@ -21,6 +21,9 @@ SOURCES: tuple[str, ...] = ("auto", "kaggle", "local", "synthetic")
 #: auto: the gate decides (see ``champion.gate``); never: an experiment; force: with a reason.
 PromoteMode = Literal["auto", "never", "force"]
 PROMOTE_MODES: tuple[str, ...] = ("auto", "never", "force")
+#: none: the gate's promotion goes ahead; required: a person approves it in the Airflow UI.
+Approval = Literal["none", "required"]
+APPROVALS: tuple[str, ...] = ("none", "required")
 
 
 class _FromParams:
@@ -243,14 +246,43 @@ class PublishSettings(_FromParams):
     #: Temperature forecasts (household_id, date, temperature_c), inside the data roots;
     #: without it the household's mean temperature stands in.
     temperature_forecasts_path: str | None = None
+    #: With ``required``, a promotion waits for a person's approval (Airflow's HITL).
+    approval: Approval = "none"
 
     def __post_init__(self) -> None:
+        if self.approval not in APPROVALS:
+            raise InputError(f"approval must be one of {APPROVALS}, got {self.approval!r}")
         if self.promote not in PROMOTE_MODES:
             raise InputError(f"promote must be one of {PROMOTE_MODES}, got {self.promote!r}")
         if self.promote == "force" and not (self.promote_reason or "").strip():
             raise InputError("promote='force' needs promote_reason: say why it overrides the gate")
         if self.promotion_margin_kwh < 0 or self.stale_after_days < 0:
             raise InputError("promotion_margin_kwh and stale_after_days must be >= 0")
+
+
+@dataclass(frozen=True)
+class MonitoringSettings(_FromParams):
+    """When the champion counts as degraded, and when an input counts as drifted
+    (see ``monitoring``)."""
+
+    #: The champion's most recent measured forecast days pooled into its realized RMSE.
+    degradation_window_days: int = 7
+    #: Degraded when that RMSE exceeds the promised (served test) RMSE by this fraction.
+    degradation_tolerance: float = 0.25
+    #: Population stability index from which a feature counts as shifted, and drifted.
+    drift_psi_warning: float = 0.1
+    drift_psi_alert: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.degradation_window_days < 1:
+            raise InputError("degradation_window_days must be >= 1")
+        if self.degradation_tolerance < 0:
+            raise InputError("degradation_tolerance must be >= 0")
+        if not 0 <= self.drift_psi_warning <= self.drift_psi_alert:
+            raise InputError(
+                "drift thresholds need 0 <= drift_psi_warning <= drift_psi_alert, got "
+                f"{self.drift_psi_warning} and {self.drift_psi_alert}"
+            )
 
 
 _TRAIN_OVERHEAD = timedelta(minutes=10)
@@ -267,4 +299,7 @@ TASK_TIMEOUTS: dict[str, timedelta] = {
     "report": timedelta(minutes=30),
     "publish": timedelta(minutes=30),
     "forecast": timedelta(minutes=30),
+    "alert_degraded": timedelta(minutes=5),
+    #: How long a promotion waits for a person when ``approval=required``; then it is kept.
+    "approve": timedelta(hours=12),
 }

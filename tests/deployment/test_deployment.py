@@ -13,6 +13,7 @@ the README shows.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -22,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 
 from deploy.airflow_api import DAG_ID, AirflowApi
 from deploy.topology import ADMIN_USER, Deployment
 from energy_forecast.champion.registry import Registry
+from energy_forecast.paths import safe_run_id
 from energy_forecast.tracking.runs import RUN_ID_TAG
 from energy_forecast.tracking.store import TrackingStore
 from tests.champion_reader import ChampionReader
@@ -244,6 +247,63 @@ def _new_run_id(api: AirflowApi, before: set[str], timeout_s: float = 60) -> str
             return new[0]
         time.sleep(1)
     raise TimeoutError("the trigger form created no run")
+
+
+def _csv_with_a_row_from_the_future(deployment: Deployment) -> tuple[Path, set[str]]:
+    """The deployment's data set plus one row of its first household dated 2099, in a data
+    root of the deployment's; the households in it."""
+    source = next(deployment.kagglehub_cache.rglob("*.csv"))
+    lines = source.read_text().splitlines()
+    first = lines[1].split(",")
+    future = ",".join([first[0], "12/31/2099", "Thursday", *first[3:]])
+    target = deployment.data_roots[0] / "with_a_row_from_2099.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join([*lines, future]) + "\n")
+    return target, {line.split(",")[0] for line in lines[1:]}
+
+
+def test_an_approved_promotion_publishes_and_a_row_from_2099_silences_no_forecast(
+    api: AirflowApi, deployment: Deployment
+) -> None:
+    """A REST run with no data interval (logical_date null) over the data plus one row dated
+    2099, asking for approval: the promotion waits for a person, is published on Approve with
+    the approver's comment, and every household is forecast (the row is quarantined as
+    date_in_future instead of making the data's newest day 2099)."""
+    csv, households = _csv_with_a_row_from_the_future(deployment)
+    started = time.monotonic()
+    conf = {
+        "source": "local", "local_csv_path": str(csv), "approval": "required",
+        "promote": "force", "promote_reason": "approval over the REST API",
+    }  # fmt: skip
+    run_id = api.trigger(conf).json()["dag_run_id"]
+
+    api.wait_for_task(run_id, "approve", {"awaiting_input"}, timeout_s=900)
+    assert api.task_instances(run_id)["publish"]["state"] in (None, "scheduled", "queued")
+    api.respond(run_id, "approve", ["Approve"], {"comment": "checked the report"})
+    run = api.wait_for_run(run_id, timeout_s=600)
+
+    tasks = api.task_instances(run_id)
+    print(
+        f"approval run {run_id}: {run['state']} in {time.monotonic() - started:.0f} s, "
+        f"states { {t: ti['state'] for t, ti in tasks.items()} }"
+    )
+    assert run["state"] == "success", tasks
+    champion = _registry(deployment).current()
+    assert champion.metadata["run_id"] == run_id
+    approval = champion.metadata["approval"]
+    assert approval["approved"] is True and approval["by"] == ADMIN_USER
+    assert approval["comment"] == "checked the report"
+    run_dir = deployment.artifacts / "energy_forecast" / safe_run_id(run_id)
+    ingest = json.loads((run_dir / "raw" / "manifest.json").read_text())
+    assert ingest["quarantine_reasons"] == {"date_in_future": 1}
+    assert tasks["forecast"]["state"] == "success"
+    forecasts = pd.concat(
+        pd.read_parquet(path)
+        for path in (deployment.artifacts / "energy_forecast" / "forecasts").rglob("*.parquet")
+        if pd.read_parquet(path)["champion_version"].iloc[0] == champion.name
+    )
+    forecast = forecasts[forecasts["status"] == "forecast"]
+    assert set(forecast["household_id"]) == households
 
 
 def test_a_broker_restart_between_two_tasks_leaves_the_run_to_succeed(

@@ -279,3 +279,61 @@ def test_a_path_outside_the_data_roots_fails_the_run_on_its_first_try(sqlite_air
     assert sqlite_airflow.task_states(run.run_id)["download"] == "failed"
     assert sqlite_airflow.try_numbers(run.run_id)["download"] == 1
     assert elapsed < 120, "a retry_delay of 2 minutes was waited"
+
+
+def _real_households(real_csv: Path, target: Path, households: int, shift: dict) -> Path:
+    """The first ``households`` of the real file, with ``shift`` kWh added to the energy of
+    the days it names (month-first dates, as the file writes them)."""
+    rows = pd.read_csv(real_csv, dtype=str)
+    rows = rows[rows["Household_ID"].isin(rows["Household_ID"].unique()[:households])]
+    energy = rows["Energy_Consumption_kWh"].astype(float)
+    for day, kwh in shift.items():
+        energy = energy.where(rows["Date"] != day, energy + kwh)
+    rows["Energy_Consumption_kWh"] = energy.round(1).astype(str)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(target, index=False)
+    return target
+
+
+def test_a_champion_whose_forecasts_miss_is_degraded_and_replaced_without_the_margin(
+    tmp_path_factory, real_csv
+):
+    """Version 1 forecasts 4/6. The actuals that arrive for 4/6 are 4 kWh higher than every
+    household's usual (a shifted feed), so the next run measures its published forecasts
+    far worse than promised: it alerts, emits ``energy_forecast_degraded``, and a challenger
+    that beats persistence replaces the champion though the margin (5 kWh) is out of reach.
+    """
+    local = LocalAirflow(tmp_path_factory.mktemp("airflow-degraded"))
+    data = local.root / "data"
+    local.env["ENERGY_FORECAST_DATA_ROOTS"] = str(data)
+    local.migrate()
+    registry = _registry(local)
+    conf = {**FAST_TRAINING, "source": "local", "promotion_margin_kwh": 5.0}
+    as_recorded = _real_households(real_csv, data / "as_recorded.csv", 2_000, {})
+    shifted = _real_households(real_csv, data / "shifted.csv", 2_000, {"4/6/2025": 4.0})
+
+    first = local.dags_test({**conf, "local_csv_path": str(as_recorded)}, "2025-04-06")
+    assert first.state == "success", first.log[-5000:]
+    assert registry.current().name == "1"
+    forecasts = local.artifacts / "energy_forecast" / "forecasts"
+    assert len(pd.read_parquet(forecasts / "date=2025-04-06" / "forecasts.parquet")) == 2_000
+    assert local.asset_events("alert_degraded") == 0
+
+    second = local.dags_test({**conf, "local_csv_path": str(shifted)}, "2025-04-07")
+
+    assert second.state == "success", second.log[-5000:]
+    realized = pd.read_csv(second.run_dir / "report" / "realized_accuracy.csv", dtype=str)
+    assert realized[["date", "champion_version", "n"]].values.tolist() == [
+        ["2025-04-06", "1", "2000"]
+    ]
+    degradation = json.loads((second.run_dir / "report" / "degradation.json").read_text())
+    promise = registry.versions()[0].metadata["served_test_rmse"]
+    assert degradation["degraded"] is True
+    assert degradation["realized_rmse_kwh"] > 2 * promise
+    assert "ALERT" in second.log
+    assert local.asset_events("alert_degraded") == 1
+    decision = json.loads((second.run_dir / "decision.json").read_text())["gate"]
+    assert decision["promote"] is True and "degraded" in decision["reason"]
+    assert registry.current().name == "2"
+    report = (second.run_dir / "report" / "report.html").read_text()
+    assert "Realized accuracy" in report and "Input drift" in report

@@ -12,7 +12,9 @@ margin keeps the champion from flipping every day. The rules, first match wins:
 4. ``promote=force``: promote, with the reason given.
 5. Not better than persistence on the test rows: keep.
 6. No incumbent: promote.
-7. Better than the incumbent by at least the margin: promote; otherwise keep.
+7. The incumbent is degraded (its published forecasts' realized error broke its promise,
+   :mod:`energy_forecast.monitoring.degradation`): promote, without the margin.
+8. Better than the incumbent by at least the margin: promote; otherwise keep.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Incumbent:
     model: str
     test_rmse: float
     data_last_date: str
+    degraded: bool = False
+    degraded_reason: str = ""
 
 
 _DEFAULTS = PublishSettings()
@@ -118,6 +122,13 @@ def decide(challenger: Challenger, incumbent: Incumbent | None, policy: GatePoli
         )
     if incumbent is None:
         return verdict(True, f"no incumbent; {c.model} beats persistence")
+    if incumbent.degraded:
+        return verdict(
+            True,
+            f"{c.model} beats persistence ({c.test_rmse:.4f} vs "
+            f"{c.persistence_test_rmse:.4f} kWh) and the incumbent is degraded, so no margin "
+            f"is asked: {incumbent.degraded_reason}",
+        )
     gain = incumbent.test_rmse - c.test_rmse
     comparison = (
         f"{c.model} test RMSE {c.test_rmse:.4f} kWh vs incumbent {incumbent.version} "

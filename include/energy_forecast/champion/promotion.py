@@ -30,6 +30,7 @@ from energy_forecast.champion.decision import Evidence, PromotionDecision
 from energy_forecast.champion.facts import RunFacts
 from energy_forecast.champion.gate import Challenger, GatePolicy, Incumbent, decide
 from energy_forecast.champion.registry import HISTORY_TITLES, Registry, history_rows
+from energy_forecast.monitoring.degradation import Degradation
 from energy_forecast.report.render import ReportSection
 from energy_forecast.serving.scoring import SavedModel, rmse_kwh, score
 from energy_forecast.settings import PublishSettings
@@ -67,10 +68,12 @@ def evaluate_and_decide(
     settings: PublishSettings,
     spark: Callable[[], Any],
     temperatures: pd.DataFrame | None = None,
+    degradation: Degradation | None = None,
 ) -> PromotionDecision:
     """Score as served, re-score the incumbent, decide. ``rmse`` holds the challenger's val
     and test RMSE and persistence's test RMSE, from the report, in kWh. ``spark`` starts a
-    session; it is called only when there is an incumbent to re-score."""
+    session; it is called only when there is an incumbent to re-score. ``degradation`` is
+    the monitoring's verdict on the current champion, if any."""
     from energy_forecast.serving.served import served_test_rmse  # imports torch: not at parse
 
     served_rmse = served_test_rmse(
@@ -86,6 +89,7 @@ def evaluate_and_decide(
             current.model,
             _rescore(spark(), saved, validated, manifest.split_dates["test"]),
             str(current.metadata.get("data_last_date", "")),
+            *_degraded(degradation, current.name),
         )
     challenger = Challenger(
         challenger_name,
@@ -105,6 +109,12 @@ def evaluate_and_decide(
             val_rmse=rmse["val"],
         ),
     )
+
+
+def _degraded(degradation: Degradation | None, version: str) -> tuple[bool, str]:
+    if degradation is None or degradation.champion_version != version:
+        return False, ""
+    return degradation.degraded, degradation.reason
 
 
 def _rescore(spark: Any, model: SavedModel, validated: Path, test_dates: list[str]) -> float:

@@ -16,3 +16,8 @@ CHAMPION = Asset(name="energy_forecast_champion", uri="energy-forecast://energy_
 FORECASTS = Asset(
     name="energy_forecast_forecasts", uri="energy-forecast://energy_forecast/forecasts"
 )
+
+#: Updated by a run whose monitoring finds the champion degraded: the realized RMSE of its
+#: recent published forecasts broke its promise by more than the run's tolerance. The event's
+#: extra is the verdict (version, days, realized and promised RMSE).
+DEGRADED = Asset(name="energy_forecast_degraded", uri="energy-forecast://energy_forecast/degraded")

@@ -9,10 +9,12 @@ from __future__ import annotations
 from airflow.sdk import Param
 
 from energy_forecast.settings import (
+    APPROVALS,
     PROMOTE_MODES,
     SOURCES,
     FeatureSettings,
     IngestSettings,
+    MonitoringSettings,
     PublishSettings,
     SparkResources,
     SparkSettings,
@@ -26,6 +28,7 @@ _TRAIN = TrainSettings()
 _BASELINE = XGBoostSettings()
 _SPARK = SparkSettings()
 _PUBLISH = PublishSettings()
+_MONITORING = MonitoringSettings()
 _RESOURCES = SparkResources()
 
 
@@ -298,6 +301,43 @@ def publish_params() -> dict[str, Param]:
             "roots; empty: each household's mean temperature is the proxy.",
             section=section,
         ),
+        "approval": Param(
+            _PUBLISH.approval,
+            type="string",
+            enum=list(APPROVALS),
+            title="Human approval",
+            description="none: the gate's promotion goes ahead; required: it waits for a "
+            "person to approve it in the Airflow UI (Required actions), and a rejection keeps "
+            "the champion.",
+            section=section,
+        ),
+    }  # fmt: skip
+
+
+def monitoring_params() -> dict[str, Param]:
+    section = "Monitoring"
+    return {
+        "degradation_window_days": _bounded(
+            _MONITORING.degradation_window_days, 1, 365, "Degradation window (days)",
+            "The champion's most recent measured forecast days whose pooled realized RMSE "
+            "is held against its promise.", section,
+        ),
+        "degradation_tolerance": _bounded(
+            _MONITORING.degradation_tolerance, 0.0, 10.0, "Degradation tolerance",
+            "Degraded when the realized RMSE exceeds the promised (served test) RMSE by more "
+            "than this fraction; then a challenger that beats persistence replaces it.",
+            section,
+        ),
+        "drift_psi_warning": _bounded(
+            _MONITORING.drift_psi_warning, 0.0, 10.0, "Drift: shifted from PSI",
+            "Population stability index of a feature (newest day vs training days) from "
+            "which the report calls it shifted.", section,
+        ),
+        "drift_psi_alert": _bounded(
+            _MONITORING.drift_psi_alert, 0.0, 10.0, "Drift: drifted from PSI",
+            "Population stability index from which the report calls a feature drifted.",
+            section,
+        ),
     }  # fmt: skip
 
 
@@ -342,5 +382,6 @@ def all_params() -> dict[str, Param]:
         | train_params()
         | xgboost_params()
         | publish_params()
+        | monitoring_params()
         | spark_params()
     )

@@ -40,7 +40,12 @@ from energy_forecast.paths import RunLayout, data_roots, resolve_inside
 from energy_forecast.runtime.atomic import write_text
 from energy_forecast.runtime.log_relay import relay_output
 from energy_forecast.runtime.long_lived import freezes_survivors
-from energy_forecast.settings import IngestSettings, PublishSettings, SparkSettings
+from energy_forecast.settings import (
+    IngestSettings,
+    MonitoringSettings,
+    PublishSettings,
+    SparkSettings,
+)
 from energy_forecast.spark.session import SparkConnection
 from energy_forecast.tracking.runs import TRY_TAG, DagRunTracker, flat_params
 
@@ -270,7 +275,9 @@ def report(
     MLflow run, whose gate records the backtest is read from.
     """
     from energy_forecast.features.manifest import FeaturesManifest
+    from energy_forecast.monitoring.check import monitor
     from energy_forecast.report.build import compare_run, write_report
+    from energy_forecast.serving.daily import forecasts_root
 
     layout = RunLayout.for_run(run_id)
     manifest = FeaturesManifest.load(Path(features["manifest"]))
@@ -288,6 +295,21 @@ def report(
     with relay_output(_CHILD_OUTPUT):
         run = compare_run(Path(raw["validated"]), model_outputs, layout.report_dir)
         comparison = run.comparison
+        current = registry.current()
+        monitoring = monitor(
+            Path(raw["validated"]),
+            forecasts_root(),
+            manifest.split_dates["train"],
+            facts.data_last_date,
+            current.name if current else None,
+            {
+                version.name: version.metadata["served_test_rmse"]
+                for version in registry.versions()
+                if version.metadata.get("served_test_rmse") is not None
+            },
+            MonitoringSettings.from_params(params),
+            layout.report_dir,
+        )
         decision = evaluate_and_decide(
             facts,
             comparison.challenger,
@@ -303,6 +325,7 @@ def report(
             settings,
             lambda: _spark_session("energy-forecast-report", resources, spark_connection),
             _temperature_forecasts(settings),
+            monitoring.degradation,
         )
         decision_path = decision.save(layout.decision)
         gate_tags, gate_metrics = gate_record(facts, decision, run.intervals[comparison.challenger])
@@ -323,7 +346,7 @@ def report(
         }
         tracker.log(
             parent,
-            metrics={**model_metrics, **interval_metrics, **gate_metrics},
+            metrics={**model_metrics, **interval_metrics, **gate_metrics, **monitoring.metrics()},
             tags={**gate_tags, f"{TRY_TAG}.report": try_number},
         )
         run_info = {
@@ -337,13 +360,19 @@ def report(
             run,
             run_info,
             layout.report_dir,
-            sections=report_sections(decision, registry),
-            extra_metrics={"promotion": decision.as_dict()},
+            sections=[
+                *monitoring.sections(layout.report_dir),
+                *report_sections(decision, registry),
+            ],
+            extra_metrics={
+                "promotion": decision.as_dict(),
+                "degradation": monitoring.degradation.as_dict(),
+            },
         )
         tracker.log_artifacts(parent, layout.report_dir, "report")
         tracker.log_artifacts(parent, Path(features["pipeline_model"]), "pipeline_model")
         tracker.finish(parent)
-    return {**written, "decision": str(decision_path)}
+    return {**written, **monitoring.files, "decision": str(decision_path)}
 
 
 @freezes_survivors
@@ -404,14 +433,14 @@ def publish(
     settings = PublishSettings.from_params(params)
     facts = run_facts(run_id, params, raw)
     metrics = json.loads(Path(report["metrics"]).read_text())
-
+    manifest = FeaturesManifest.load(Path(features["manifest"]))
     radii = radii_of(metrics["intervals"][model])
 
     def write_forecasts(model_dir: Path, path: Path) -> Path:
         return forecast_next_day(
             model,
             model_dir,
-            FeaturesManifest.load(Path(features["manifest"])),
+            manifest,
             path,
             settings.stale_after_days,
             _temperature_forecasts(settings),
@@ -433,6 +462,9 @@ def publish(
                 "source": facts.source,
                 "cutoff": facts.cutoff,
                 "data_last_date": facts.data_last_date,
+                # The last day whose actuals fitted or calibrated the model (train and
+                # validation; test days are only scored): forecast writes no day up to it.
+                "fitted_through": max(manifest.split_dates["train"] + manifest.split_dates["val"]),
                 "input_sha256": facts.input_sha256,
                 "params": facts.params,
                 "fingerprint": facts.fingerprint(),
@@ -440,9 +472,10 @@ def publish(
                 "intervals": metrics["intervals"][model],
                 "served_test_rmse": decision.evidence.served_test_rmse,
                 "gate": dataclasses.asdict(decision.gate),
+                "approval": _approval(run_id),
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
-            shape=FeaturesManifest.load(Path(features["manifest"])).shape,
+            shape=manifest.shape,
             mlflow_run_id=parent,
             replaces=decision.incumbent_version,
         )
@@ -495,7 +528,13 @@ def forecast(
                 spark.read.parquet(raw["validated"]),
                 settings.stale_after_days,
             )
-    tables = write_daily_tables(forecasts)
+    tables = write_daily_tables(
+        forecasts, champion.name, str(champion.metadata.get("fitted_through", ""))
+    )
+    if not tables:
+        raise AirflowSkipException(
+            f"champion version {champion.name} was trained on these days: no forecast to write"
+        )
     forecast_rows = int((forecasts["status"] == "forecast").sum())
     tracker = DagRunTracker(registry.store, run_id)
     parent = tracker.parent_run_id()
@@ -520,6 +559,74 @@ def forecast(
     }
 
 
+def route_promotion(params: Mapping[str, Any], report: Mapping[str, str]) -> list[str]:
+    """The tasks after the gate: ``publish``, behind ``approve`` when the run asks for a
+    person's approval and the gate would promote (a kept champion needs nobody)."""
+    decision = PromotionDecision.load(Path(report["decision"]))
+    if PublishSettings.from_params(params).approval == "required" and decision.promote:
+        return ["approve", "publish"]
+    return ["publish"]
+
+
+def approval_request(report: Mapping[str, str]) -> tuple[str, str]:
+    """Subject and Markdown body of the approval a person is asked for."""
+    decision = PromotionDecision.load(Path(report["decision"]))
+    evidence = decision.evidence
+    subject = f"Promote {decision.model} as the energy_forecast champion?"
+    body = "\n".join(
+        [
+            f"**The gate would promote.** {decision.reason}.",
+            "",
+            f"- served test RMSE: {evidence.served_test_rmse:.4f} kWh "
+            f"({evidence.temperature_source})",
+            f"- replaces version: {decision.incumbent_version or 'none (first champion)'}",
+            f"- report: `{report['report_html']}`",
+            "",
+            "Approve to publish it; Reject keeps the current champion. The comment is recorded.",
+        ]
+    )
+    return subject, body
+
+
+def record_approval(run_id: str, response: Mapping[str, Any], try_number: int = 1) -> dict:
+    """Keep a person's answer with the run: ``approval.json`` (publish copies it into the
+    version's metadata) and tags on the DAG run's MLflow run."""
+    user = response.get("responded_by_user") or {}
+    answer = {
+        "approved": response["chosen_options"] == ["Approve"],
+        "chosen": response["chosen_options"][0],
+        "by": user.get("name") or user.get("id"),
+        "comment": (response.get("params_input") or {}).get("comment", ""),
+        "at": str(response.get("responded_at")),
+    }
+    write_text(RunLayout.for_run(run_id).approval, json.dumps(answer, indent=2) + "\n")
+    tracker = DagRunTracker(Registry().store, run_id)
+    parent = tracker.parent_run_id()
+    tracker.log(
+        parent,
+        tags={f"approval.{key}": value for key, value in answer.items()}
+        | {f"{TRY_TAG}.approve": try_number},
+    )
+    tracker.finish(parent)
+    log.info("promotion %s by %s: %s", answer["chosen"], answer["by"], answer["comment"])
+    return answer
+
+
+@fails_fast
+def alert_degraded(report: Mapping[str, str]) -> dict[str, Any]:
+    """The monitoring's verdict when the champion is degraded, for the Asset event; skipped
+    (no event) otherwise."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from energy_forecast.monitoring.degradation import Degradation
+
+    degradation = Degradation.load(Path(report["degradation"]))
+    if not degradation.degraded:
+        raise AirflowSkipException(degradation.reason)
+    log.warning("ALERT: %s", degradation.reason)
+    return degradation.as_dict()
+
+
 def published_version(version: Version) -> dict[str, str]:
     """What the champion Asset event carries: this version's own number, URI and files,
     never the alias ``champion``, which a consumer reading late would find moved."""
@@ -533,6 +640,11 @@ def published_version(version: Version) -> dict[str, str]:
         "forecasts": str(version.path / FORECASTS_FILE),
         "report_html": str(version.path / "report" / "report.html"),
     }
+
+
+def _approval(run_id: str) -> dict[str, Any] | None:
+    path = RunLayout.for_run(run_id).approval
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def _spark_session(name: str, resources: SparkResources, connection: SparkConnection) -> Any:

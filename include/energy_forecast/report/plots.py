@@ -53,7 +53,7 @@ def plot_predicted_vs_actual(
             title=f"{name} ({split}, n={len(frame)})", xlabel="actual kWh", ylabel="predicted kWh"
         )
         ax.legend(loc="upper left", fontsize="small")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_error_distributions(
@@ -73,7 +73,7 @@ def plot_error_distributions(
         mean, std = (float(error.mean()), float(error.std())) if error.size else (math.nan,) * 2
         ax.set(title=f"{name}: mean {mean:+.2f}, sd {std:.2f}", xlabel="predicted - actual kWh")
     axes[0].set_ylabel(f"rows ({split})")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_learning_curves(histories: Mapping[str, Sequence[Mapping[str, Any]]], path: Path) -> Path:
@@ -85,7 +85,7 @@ def plot_learning_curves(histories: Mapping[str, Sequence[Mapping[str, Any]]], p
         ax.plot(epochs, [row["val_rmse_kwh"] for row in history], marker=".", label="validation")
         ax.set(title=f"{name} learning curve", xlabel="epoch", ylabel="RMSE kWh")
         ax.legend()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_households(
@@ -115,7 +115,7 @@ def plot_households(
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.set(title=f"household {household}", ylabel="kWh")
     axes[0].legend(fontsize="small")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def pick_households(predictions: pd.DataFrame, count: int = 4) -> list[str]:
@@ -151,7 +151,7 @@ def _sample(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     return frame if len(frame) <= limit else frame.sample(limit, random_state=_SEED)
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def save_figure(figure: Figure, path: Path) -> Path:
     figure.tight_layout()
     with atomic_file(path) as tmp:
         figure.savefig(tmp, format="png")

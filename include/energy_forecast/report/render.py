@@ -50,6 +50,7 @@ class ReportSection:
     titles: Sequence[str] = ()
     rows: Sequence[Sequence[str]] = ()
     label_columns: int = 1
+    figure: Path | None = None  # a PNG shown after the table
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ def render_markdown(content: ReportContent) -> str:
         if section.rows:
             lines += [""] if section.sentences else []
             lines += _markdown_table(section.titles, section.rows, section.label_columns)
+        if section.figure:
+            lines += ["", f"![{section.title}]({section.figure.name})"]
     lines += ["", "## Naive baselines", ""]
     lines += [f"- {sentence}" for sentence in _naive_sentences(content)]
     if content.figures:
@@ -155,6 +158,8 @@ def render_html(content: ReportContent) -> str:
             parts.append(_html_list(section.sentences))
         if section.rows:
             parts.append(_html_table(section.titles, section.rows, section.label_columns))
+        if section.figure:
+            parts.append(f'<img alt="{esc(section.title)}" src="{_data_uri(section.figure)}">')
     parts += ["<h2>Naive baselines</h2>", _html_list(_naive_sentences(content))]
     if content.figures:
         parts.append("<h2>Figures</h2>")

@@ -13,11 +13,13 @@ a kept champion forecasts with the household's mean temperature for the day.
 
 One file per forecast day (a household's day after its own last row), replaced whole by the
 latest run that forecast that day, in the columns of
-:data:`~energy_forecast.serving.forecast.FORECAST_COLUMNS`.
+:data:`~energy_forecast.serving.forecast.FORECAST_COLUMNS` and the champion version that
+made it; later runs measure it against the day's actuals (:mod:`energy_forecast.monitoring`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,11 @@ from energy_forecast.runtime.atomic import atomic_file
 from energy_forecast.serving.forecast import FORECAST_COLUMNS, HOUSEHOLD_MEAN
 from energy_forecast.serving.intervals import LEVELS, level_name, with_intervals
 from energy_forecast.serving.scoring import SavedModel, score
+
+log = logging.getLogger(__name__)
+
+#: The column each daily table adds to the forecast columns: the version that forecast it.
+CHAMPION_VERSION = "champion_version"
 
 
 def forecasts_root(root: Path | None = None) -> Path:
@@ -67,16 +74,28 @@ def champion_forecasts(
     return forecasts.sort_values(C.HOUSEHOLD).loc[:, list(FORECAST_COLUMNS)]
 
 
-def write_daily_tables(forecasts: pd.DataFrame, root: Path | None = None) -> dict[str, str]:
-    """One table per forecast day under :func:`forecasts_root`, each replaced whole; returns
-    each day's path by ISO date."""
+def write_daily_tables(
+    forecasts: pd.DataFrame, version: str, trained_through: str = "", root: Path | None = None
+) -> dict[str, str]:
+    """One table per forecast day under :func:`forecasts_root`, each replaced whole, with
+    the champion ``version`` that made it; returns each day's path by ISO date.
+
+    A day on or before ``trained_through`` (the last day whose actuals fitted or calibrated
+    the champion, ISO) is not written: its "forecast" would be hindsight and would overwrite
+    a real one (a rerun of an old date after a newer promotion)."""
     written = {}
     days = pd.to_datetime(forecasts[C.DATE]).dt.date
     for day, rows in forecasts.groupby(days, sort=True):
+        if trained_through and day.isoformat() <= trained_through:
+            log.warning(
+                "not writing forecasts for %s: champion version %s was trained on data "
+                "through %s", day, version, trained_through,
+            )  # fmt: skip
+            continue
         folder = forecasts_root(root) / f"date={day.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "forecasts.parquet"
         with atomic_file(path) as tmp:
-            rows.to_parquet(tmp, index=False)
+            rows.assign(**{CHAMPION_VERSION: version}).to_parquet(tmp, index=False)
         written[day.isoformat()] = str(path)
     return written

@@ -73,3 +73,22 @@ def test_the_decision_serialises_with_its_numbers() -> None:
     assert record["promote"] is True
     assert record["incumbent"]["test_rmse"] == 1.43
     assert record["policy"]["margin_kwh"] == 0.01
+
+
+def test_a_degraded_incumbent_is_replaced_without_the_margin() -> None:
+    level = Challenger("xgboost", 1.425, 2.03, "kaggle", "2025-04-08")
+    degraded = Incumbent("v0001", "xgboost", 1.43, "2025-04-08", True, "realized 2.9 kWh")
+
+    decision = decide(level, degraded, GatePolicy(margin_kwh=0.01))
+
+    assert decision.promote
+    assert "incumbent is degraded" in decision.reason and "realized 2.9 kWh" in decision.reason
+
+
+def test_a_degraded_incumbent_still_needs_a_challenger_that_beats_persistence() -> None:
+    weak = Challenger("lstm", 2.10, 2.03, "kaggle", "2025-04-08")
+    degraded = Incumbent("v0001", "xgboost", 1.43, "2025-04-08", True, "realized 2.9 kWh")
+
+    decision = decide(weak, degraded, GatePolicy())
+
+    assert not decision.promote and "does not beat persistence" in decision.reason

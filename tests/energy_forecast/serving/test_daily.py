@@ -84,8 +84,10 @@ def test_each_forecast_day_is_a_table_of_its_own_replaced_whole(tmp_path: Path) 
         }
     )
 
-    first = write_daily_tables(day_one, tmp_path)
-    again = write_daily_tables(day_one.assign(predicted_kwh=[4.0, 5.0, 6.0]).head(2), tmp_path)
+    first = write_daily_tables(day_one, "3", root=tmp_path)
+    again = write_daily_tables(
+        day_one.assign(predicted_kwh=[4.0, 5.0, 6.0]).head(2), "4", root=tmp_path
+    )
 
     root = forecasts_root(tmp_path)
     assert first == {
@@ -95,4 +97,22 @@ def test_each_forecast_day_is_a_table_of_its_own_replaced_whole(tmp_path: Path) 
     assert list(again) == ["2025-04-09"]
     assert pd.read_parquet(first["2025-04-09"])["predicted_kwh"].tolist() == [4.0, 5.0]
     assert pd.read_parquet(first["2025-04-10"])["predicted_kwh"].tolist() == [3.0]
+    assert pd.read_parquet(first["2025-04-09"])["champion_version"].tolist() == ["4", "4"]
     assert sorted(p.name for p in root.iterdir()) == ["date=2025-04-09", "date=2025-04-10"]
+
+
+def test_a_day_the_champion_was_trained_on_is_never_written_as_a_forecast(tmp_path: Path) -> None:
+    """A rerun of an old date after a newer promotion would otherwise overwrite that day's
+    real forecast with the hindsight of a model that saw its actuals."""
+    days = pd.DataFrame(
+        {
+            "household_id": ["H1", "H2"],
+            "date": pd.to_datetime(["2025-04-08", "2025-04-09"]),
+            "predicted_kwh": [1.0, 2.0],
+        }
+    )
+
+    written = write_daily_tables(days, "2", trained_through="2025-04-08", root=tmp_path)
+
+    assert list(written) == ["2025-04-09"]
+    assert not (forecasts_root(tmp_path) / "date=2025-04-08").exists()
