@@ -36,6 +36,8 @@ REALIZED_COLUMNS: tuple[str, ...] = (
     *(f"coverage_{level_name(level)}" for level in LEVELS),
 )
 _TABLE_FOLDER_PREFIX = "date="
+#: The version of a row from a table written before tables named the version that made it.
+UNKNOWN_VERSION = "unknown"
 
 
 def published_days(root: Path) -> dict[str, Path]:
@@ -74,7 +76,7 @@ def joined_with_actuals(root: Path, validated: Path) -> pd.DataFrame:
         return pd.DataFrame()
     days_with_actuals = set(pd.to_datetime(actuals[C.DATE]).dt.date.astype(str))
     forecasts = pd.concat(
-        [pd.read_parquet(path) for day, path in tables.items() if day in days_with_actuals],
+        [_read_table(path) for day, path in tables.items() if day in days_with_actuals],
         ignore_index=True,
     )
     forecasts = forecasts[forecasts["status"] == "forecast"]
@@ -85,6 +87,14 @@ def joined_with_actuals(root: Path, validated: Path) -> pd.DataFrame:
         actuals.rename(columns={C.ENERGY: "actual_kwh"}), on=[C.HOUSEHOLD, C.DATE], how="inner"
     )
     return joined
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """A daily table; one written before tables named their version gets ``unknown``."""
+    table = pd.read_parquet(path)
+    if VERSION not in table.columns:
+        table[VERSION] = UNKNOWN_VERSION
+    return table
 
 
 def realized_accuracy(joined: pd.DataFrame) -> pd.DataFrame:

@@ -46,8 +46,11 @@ class PromotionApprovalOperator(ApprovalOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        """Record the answer first: on Reject the operator skips ``publish`` by raising, and
+        nothing after that call would run."""
         from energy_forecast.orchestration import tasks
 
-        response = super().execute_complete(context=context, event=event)
-        tasks.record_approval(context["run_id"], response, context["ti"].try_number)
-        return response
+        if "error" not in event:
+            self.validate_chosen_options(event["chosen_options"])
+            tasks.record_approval(context["run_id"], event, context["ti"].try_number)
+        return super().execute_complete(context=context, event=event)

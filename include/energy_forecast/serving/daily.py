@@ -11,8 +11,7 @@ a kept champion forecasts with the household's mean temperature for the day.
 
     <artifacts>/energy_forecast/forecasts/date=2025-04-09/forecasts.parquet
 
-One file per forecast day (a household's day after its own last row), replaced whole by the
-latest run that forecast that day, in the columns of
+One file per forecast day (a household's day after its own last row), in the columns of
 :data:`~energy_forecast.serving.forecast.FORECAST_COLUMNS` and the champion version that
 made it; later runs measure it against the day's actuals (:mod:`energy_forecast.monitoring`).
 """
@@ -77,8 +76,14 @@ def champion_forecasts(
 def write_daily_tables(
     forecasts: pd.DataFrame, version: str, trained_through: str = "", root: Path | None = None
 ) -> dict[str, str]:
-    """One table per forecast day under :func:`forecasts_root`, each replaced whole, with
-    the champion ``version`` that made it; returns each day's path by ISO date.
+    """One table per forecast day under :func:`forecasts_root`, with the champion ``version``
+    that made each row; returns each day's path by ISO date.
+
+    A day's table is merged by household: this run's rows replace that household's earlier
+    forecast for the day (its actual has not arrived, or the household would not be forecast
+    for it), and every other household's published forecast stays, to meet its actual. A
+    late household forecast for a day already written by an earlier run thus no longer
+    erases everyone else's forecasts for that day.
 
     A day on or before ``trained_through`` (the last day whose actuals fitted or calibrated
     the champion, ISO) is not written: its "forecast" would be hindsight and would overwrite
@@ -95,7 +100,12 @@ def write_daily_tables(
         folder = forecasts_root(root) / f"date={day.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "forecasts.parquet"
+        rows = rows.assign(**{CHAMPION_VERSION: version})
+        if path.exists():
+            earlier = pd.read_parquet(path)
+            kept = earlier[~earlier[C.HOUSEHOLD].isin(rows[C.HOUSEHOLD])]
+            rows = pd.concat([kept, rows], ignore_index=True).sort_values(C.HOUSEHOLD)
         with atomic_file(path) as tmp:
-            rows.assign(**{CHAMPION_VERSION: version}).to_parquet(tmp, index=False)
+            rows.to_parquet(tmp, index=False)
         written[day.isoformat()] = str(path)
     return written

@@ -86,3 +86,20 @@ def test_no_published_forecast_gives_an_empty_series(tmp_path: Path, validated: 
     realized = realized_accuracy(joined_with_actuals(tmp_path / "none", validated))
 
     assert realized.empty and list(realized.columns) == list(REALIZED_COLUMNS)
+
+
+def test_a_table_written_before_tables_named_their_version_is_measured_as_unknown(
+    tmp_path: Path, validated: Path
+) -> None:
+    folder = forecasts_root(tmp_path) / "date=2025-04-06"
+    folder.mkdir(parents=True)
+    households = ["H00000", "H00001", "H00002"]
+    forecasts_for("2025-04-06", [10.0, 11.0, 12.0], households).to_parquet(
+        folder / "forecasts.parquet", index=False
+    )
+
+    realized = realized_accuracy(joined_with_actuals(forecasts_root(tmp_path), validated))
+
+    assert realized[["date", "champion_version", "n"]].values.tolist() == [
+        ["2025-04-06", "unknown", 3]
+    ]

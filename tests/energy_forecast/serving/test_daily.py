@@ -75,7 +75,9 @@ def test_a_household_silent_for_longer_than_the_limit_is_stale_not_forecast(
     assert (daily["status"] == "forecast").sum() == HOUSEHOLDS - 1
 
 
-def test_each_forecast_day_is_a_table_of_its_own_replaced_whole(tmp_path: Path) -> None:
+def test_each_forecast_day_is_a_table_of_its_own_merged_by_household(tmp_path: Path) -> None:
+    """A later run's forecast for a household replaces that household's row only: the
+    other households' published forecasts stay to meet their actuals."""
     day_one = pd.DataFrame(
         {
             "household_id": ["H1", "H2", "H3"],
@@ -98,6 +100,14 @@ def test_each_forecast_day_is_a_table_of_its_own_replaced_whole(tmp_path: Path) 
     assert pd.read_parquet(first["2025-04-09"])["predicted_kwh"].tolist() == [4.0, 5.0]
     assert pd.read_parquet(first["2025-04-10"])["predicted_kwh"].tolist() == [3.0]
     assert pd.read_parquet(first["2025-04-09"])["champion_version"].tolist() == ["4", "4"]
+
+    late = write_daily_tables(day_one.iloc[[1]].assign(predicted_kwh=7.0), "5", root=tmp_path)
+
+    merged = pd.read_parquet(late["2025-04-09"])
+    assert merged[["household_id", "predicted_kwh", "champion_version"]].values.tolist() == [
+        ["H1", 4.0, "4"],
+        ["H2", 7.0, "5"],
+    ]
     assert sorted(p.name for p in root.iterdir()) == ["date=2025-04-09", "date=2025-04-10"]
 
 
