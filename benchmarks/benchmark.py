@@ -80,13 +80,16 @@ def dags_test(
     env: dict[str, str],
     conf: dict,
     on_start: Callable[[int], object] | None = None,
+    logical_date: str | None = None,
 ) -> tuple[float, str]:
     """Migrate the throwaway metadata database, then one ``airflow dags test`` with
-    ``conf``: its wall seconds and its log. ``on_start`` gets the process id once it runs."""
+    ``conf`` (dated ``logical_date`` if given): its wall seconds and its log. ``on_start``
+    gets the process id once it runs."""
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
+    dated = [logical_date] if logical_date else []
     process = subprocess.Popen(
-        [airflow, "dags", "test", "energy_forecast", "-c", json.dumps(conf)],
+        [airflow, "dags", "test", "energy_forecast", *dated, "-c", json.dumps(conf)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
