@@ -60,7 +60,7 @@ def median_runs(runs: list[dict]) -> dict:
 _TASK_EVENT = re.compile(
     r"^(\S+?)Z? .*\[DAG TEST\] (starting|end)(?: task)? task_id=(\w+)", re.MULTILINE
 )
-RUN_END = re.compile(r"DagRun Finished: .*?state=(\w+)")
+RUN_END = re.compile(r"DagRun Finished: .*?run_id=(?P<run_id>\S+?), .*?state=(?P<state>\w+)")
 
 
 def airflow_env(root: Path, data_root: Path) -> dict[str, str]:
@@ -130,7 +130,7 @@ def run_dag(csv: Path, root: Path) -> dict:
     run_dir = runs[-1]
     report = json.loads((run_dir / "report" / "metrics.json").read_text())
     return {
-        "state": state.group(1) if state else "unknown",
+        "state": state.group("state") if state else "unknown",
         "wall_seconds": round(wall, 1),
         "task_seconds": task_seconds(log),
         "run_dir": str(run_dir),

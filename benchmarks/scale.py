@@ -97,10 +97,10 @@ def run_dag(csv: Path, root: Path, conf: dict) -> dict:
             "peak_process_rss_mb": round(max(s[1] for s in during) / 2**20),
             "peak_total_rss_mb": round(max(s[2] for s in during) / 2**20),
         }
-    if not state or state.group(1) != "success":
+    if not state or state.group("state") != "success":
         (root / "failed.log").write_text(log)
     return {
-        "state": state.group(1) if state else "unknown",
+        "state": state.group("state") if state else "unknown",
         "wall_seconds": round(wall, 1),
         "peak_process_rss_mb": round(max((s[1] for s in sampler.samples), default=0) / 2**20),
         "tasks": tasks,

@@ -18,17 +18,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.benchmark import DEFAULT_CSV, PROJECT_ROOT, airflow_env, dags_test, record_result
+from benchmarks.benchmark import (
+    DEFAULT_CSV,
+    PROJECT_ROOT,
+    RUN_END,
+    airflow_env,
+    dags_test,
+    record_result,
+)
 from energy_forecast.paths import safe_run_id
 
-_RUN_STATE = re.compile(r"DagRun Finished: .*?run_id=(\S+?), .*?state=(\w+)")
 _MEASURES = ("n", "mae_kwh", "rmse_kwh", "bias_kwh", "coverage_80", "coverage_95")
 
 
@@ -105,10 +110,10 @@ def main() -> None:
         env = airflow_env(root, csv.parent)
         for day in run_days(args.start, args.end):
             wall, log = dags_test(PROJECT_ROOT / "bin" / "airflow-local", env, conf, None, day)
-            match = _RUN_STATE.search(log)
+            match = RUN_END.search(log)
             if not match:
                 raise SystemExit(f"run for {day} left no DagRun end in its log:\n{log[-5000:]}")
-            rows.append(summarize(root / "artifacts", day, *match.groups(), wall))
+            rows.append(summarize(root / "artifacts", day, *match.group("run_id", "state"), wall))
             print(json.dumps(rows[-1]), flush=True)
     print_table(rows)
     record_result("walk_forward", {"csv": csv.name, "runs": rows})

@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from airflow.sdk import DAG
 
 from energy_forecast.orchestration.approval import PromotionApprovalOperator
-from energy_forecast.paths import ARTIFACTS_ENV, RunLayout
-from energy_forecast.tracking.store import TrackingStore
+from energy_forecast.paths import RunLayout
 
 
 @dataclass
@@ -21,12 +19,6 @@ class _Try:
     """The one field of the task instance the operator reads."""
 
     try_number: int = 1
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_store: TrackingStore):
-    monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path))
-    return tmp_path
 
 
 def _operator() -> PromotionApprovalOperator:

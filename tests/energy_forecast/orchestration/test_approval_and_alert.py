@@ -14,18 +14,11 @@ from energy_forecast.champion.decision import Evidence, PromotionDecision
 from energy_forecast.champion.gate import Challenger, GatePolicy, decide
 from energy_forecast.monitoring.degradation import Degradation
 from energy_forecast.orchestration import tasks
-from energy_forecast.paths import ARTIFACTS_ENV, RunLayout
+from energy_forecast.paths import RunLayout
 from energy_forecast.tracking.runs import DagRunTracker
-from energy_forecast.tracking.store import TrackingStore
 
 CHALLENGER = Challenger("lstm", 1.4, 2.0, "kaggle", "2025-04-08")
 EVIDENCE = Evidence(1.4, 1.4, "household_mean", 1.4)
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_store: TrackingStore):
-    monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path))
-    return tmp_path
 
 
 def _report(tmp_path: Path, promote: bool) -> dict[str, str]:
